@@ -1,0 +1,1 @@
+//! Analytics over sensor series: statistics, anomaly detection, downsampling.

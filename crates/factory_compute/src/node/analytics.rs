@@ -1,0 +1,1 @@
+//! Node-API bindings for analytics.

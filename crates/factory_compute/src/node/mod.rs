@@ -1,0 +1,3 @@
+//! Node-API bindings: thin wrappers over the napi-free core. Every export catches panics.
+mod analytics;
+mod validate;

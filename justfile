@@ -1,0 +1,36 @@
+# factory-monitor tasks. `npx just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Install npm packages (better-sqlite3 built from source) and build the Rust addon.
+install:
+    npm run setup
+
+# Start the broker, gateway and HTTP API in one process.
+run:
+    node --import tsx main.ts
+
+# Every test: TypeScript typecheck, vitest (unit, integration, e2e) and cargo tests.
+test:
+    npx tsc --noEmit
+    npx vitest run
+    cargo test --workspace --release
+
+# Format TypeScript and Rust sources in place.
+fmt:
+    npx biome check --write .
+    cargo fmt --all
+
+# Check formatting and lints without changing files.
+lint:
+    npx biome check .
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --release -- -D warnings
+
+# Remove build outputs and local data.
+clean:
+    rm -rf target node_modules data crates/factory_compute/index.node
+
+# Run the benchmarks and print their figures (see docs/benchmarks.md).
+bench:
+    node --import tsx tests/bench/ingest-bench.ts
