@@ -8,7 +8,7 @@ install:
 
 # Start the broker, gateway and HTTP API in one process.
 run:
-    node --import tsx main.ts
+    node --import tsx gateway/main.ts
 
 # Every test: TypeScript typecheck, vitest (unit, integration, e2e) and cargo tests.
 test:

@@ -1,0 +1,13 @@
+// Public surface of the analytics folder: the engine-choosing entry point, the twins, types and errors.
+export type { Analytics, AnalyticsEngine, AnalyticsFunction, AnalyticsOptions } from './analytics.ts'
+export { ASYNC_THRESHOLD_POINTS, createAnalytics, RUST_MIN_POINTS } from './analytics.ts'
+export { ewma } from './anomaly-ewma.ts'
+export { robustZScore } from './anomaly-robust-zscore.ts'
+export { rollingZScore } from './anomaly-rolling-zscore.ts'
+export * from './defaults.ts'
+export { downsampleBuckets } from './downsample-buckets.ts'
+export { lttb } from './downsample-lttb.ts'
+export type { AnalyticsErrorCode } from './errors.ts'
+export { ANALYTICS_ERROR_CODES, AnalyticsError } from './errors.ts'
+export type * from './types.ts'
+export { windowStats } from './window-stats.ts'

@@ -1,0 +1,10 @@
+// The MQTT broker area: embedded Aedes with device auth, ACLs and the frame guard.
+export {
+  type Broker,
+  type BrokerOptions,
+  createBroker,
+  type DeviceIdentity,
+  type RefusalReason,
+  type TelemetryMessage,
+} from './broker.ts'
+export { statusTopic, telemetryTopic } from './topics.ts'

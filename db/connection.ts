@@ -1,0 +1,25 @@
+// Opens a SQLite connection with the pragmas every factory-monitor connection needs (WAL, busy timeout, FKs).
+import Database from 'better-sqlite3'
+
+export type Sqlite = Database.Database
+
+export interface ConnectionOptions {
+  /** Database file path. */
+  file: string
+  /** NORMAL survives a process crash; FULL also survives power loss (see docs/durability.md). */
+  synchronous: 'NORMAL' | 'FULL'
+  busyTimeoutMs: number
+  readonly?: boolean
+}
+
+export function openConnection(options: ConnectionOptions): Sqlite {
+  const db = new Database(options.file, { readonly: options.readonly ?? false })
+  db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`)
+  if (!options.readonly) db.pragma('journal_mode = WAL')
+  db.pragma(`synchronous = ${options.synchronous}`)
+  db.pragma('foreign_keys = ON')
+  // Page cache per connection; readers and the writer each get their own.
+  db.pragma('cache_size = -32768')
+  db.pragma('temp_store = MEMORY')
+  return db
+}

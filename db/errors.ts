@@ -1,0 +1,28 @@
+// Storage errors callers can act on, each with a stable code (listed in docs/errors.md).
+
+export type StorageErrorCode = 'DB_CONFLICT' | 'DB_NOT_FOUND' | 'DB_WRITE_FAILED'
+
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'StorageError'
+  }
+}
+
+/** Maps SQLite's constraint and I/O failures to storage codes; anything else is rethrown unchanged. */
+export function translateSqliteError(error: unknown, what: string): never {
+  const code = (error as { code?: string } | null)?.code ?? ''
+  if (code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    throw new StorageError('DB_CONFLICT', `${what} already exists`)
+  }
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    throw new StorageError('DB_NOT_FOUND', `${what} refers to something that does not exist`)
+  }
+  if (/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED)/.test(code)) {
+    throw new StorageError('DB_WRITE_FAILED', `${what} could not be written: ${code}`)
+  }
+  throw error
+}

@@ -1,0 +1,57 @@
+// Secrets (device passwords, API tokens) are stored only as scrypt hashes; verification is cached by digest.
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+
+// N=2^14, r=8, p=1: ~30-50 ms per hash on this class of machine, the OWASP minimum for scrypt.
+const SCRYPT = { N: 16_384, r: 8, p: 1, keyBytes: 32, maxmem: 64 * 1024 * 1024 }
+
+function scryptAsync(secret: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(secret, salt, SCRYPT.keyBytes, { N, r, p, maxmem: SCRYPT.maxmem }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    )
+  })
+}
+
+/** A new random secret, URL-safe, 32 bytes of entropy. */
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url')
+}
+
+/** Hash in the self-describing form `scrypt$N$r$p$salt$hash` so parameters can be raised later. */
+export async function hashSecret(secret: string): Promise<string> {
+  const salt = randomBytes(16)
+  const key = await scryptAsync(secret, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p)
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join(
+    '$',
+  )
+}
+
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$')
+  if (kind !== 'scrypt' || !salt || !hash) return false
+  const expected = Buffer.from(hash, 'base64url')
+  const key = await scryptAsync(secret, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p))
+  return key.length === expected.length && timingSafeEqual(key, expected)
+}
+
+/**
+ * Remembers, per stored hash, the digest of the secret that last verified against it, so a device that
+ * reconnects (or an API client sending its token on every request) pays for scrypt once. The stored hash
+ * is always read fresh from the database by the caller, so rotation and revocation take effect at once.
+ */
+export function createVerificationCache(maxEntries = 50_000) {
+  const verified = new Map<string, string>()
+  const digest = (secret: string) => createHash('sha256').update(secret).digest('base64url')
+  return {
+    async verify(secret: string, stored: string): Promise<boolean> {
+      const d = digest(secret)
+      if (verified.get(stored) === d) return true
+      const ok = await verifySecret(secret, stored)
+      if (ok) {
+        if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string)
+        verified.set(stored, d)
+      }
+      return ok
+    },
+  }
+}

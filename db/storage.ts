@@ -1,0 +1,55 @@
+// Opens the database for the API/broker side: migrations, catalog, access control and read queries.
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { createAccess } from './access.ts'
+import { type CatalogChange, createCatalog } from './catalog.ts'
+import { openConnection } from './connection.ts'
+import { migrate } from './migrate.ts'
+import { createReadingQueries } from './readings.ts'
+
+export interface StorageOptions {
+  dataDir: string
+  synchronous: 'NORMAL' | 'FULL'
+  busyTimeoutMs: number
+}
+
+export const DATABASE_FILE = 'factory-monitor.db'
+
+export function databaseFile(dataDir: string): string {
+  return path.join(dataDir, DATABASE_FILE)
+}
+
+export function openStorage(options: StorageOptions) {
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
+  const file = databaseFile(options.dataDir)
+  const db = openConnection({ file, synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs })
+  const applied = migrate(db)
+  const events = new EventEmitter<{ change: [CatalogChange] }>()
+  const catalog = createCatalog(db, (change) => events.emit('change', change))
+  const ping = db.prepare('SELECT 1').pluck()
+
+  return {
+    file,
+    appliedMigrations: applied.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`),
+    catalog,
+    access: createAccess(db),
+    readings: createReadingQueries(db),
+    /** Catalog changes the gateway must know about (sensor specs, auto-registration, deletions). */
+    onCatalogChange(listener: (change: CatalogChange) => void): void {
+      events.on('change', listener)
+    },
+    isHealthy(): boolean {
+      try {
+        return ping.get() === 1
+      } catch {
+        return false
+      }
+    },
+    close(): void {
+      db.close()
+    },
+  }
+}
+
+export type Storage = ReturnType<typeof openStorage>

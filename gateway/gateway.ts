@@ -1,0 +1,219 @@
+// Ingest front: queues published messages, ships them to the writer thread in group commits, and
+// releases each message's callback (hence its PUBACK) only after the batch holding it committed.
+import { Worker } from 'node:worker_threads'
+import type { Logger } from 'pino'
+import type { MachineStatus } from '../db/index.ts'
+import type { BatchDone, BatchRequest, FromWriter, ToWriter, WriterWorkerOptions } from './writer-protocol.ts'
+
+export interface IngestMessage {
+  machineId: number
+  clientId: string
+  topic: string
+  payload: Buffer
+  receivedMs: number
+}
+
+export type IngestCallback = (error: Error | null) => void
+
+export interface GatewayOptions {
+  writer: WriterWorkerOptions
+  maxBatchMessages: number
+  maxBatchBytes: number
+  logger: Logger
+  /** Called after every batch, committed or not, for metrics. */
+  onBatch?: (done: BatchDone, messages: number) => void
+}
+
+export class IngestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'IngestError'
+  }
+}
+
+interface Pending {
+  message: IngestMessage
+  done: IngestCallback
+}
+
+// Two batches in flight: while one commits, the next already waits in the writer's queue.
+const MAX_BATCHES_IN_FLIGHT = 2
+
+export interface Gateway {
+  ingest(message: IngestMessage, done: IngestCallback): void
+  setMachineStatus(machineId: number, status: MachineStatus, atMs: number): void
+  reloadSensors(machineId: number): void
+  forgetMachine(machineId: number): void
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void
+  /** Messages waiting for a commit, queued or in flight. */
+  queueDepth(): number
+  isWriterAlive(): boolean
+  close(): Promise<void>
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.logger
+  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: options.writer })
+  let queue: Pending[] = []
+  let statuses: BatchRequest['statuses'] = []
+  const inFlight = new Map<number, Pending[]>()
+  let nextBatchId = 1
+  let flushScheduled = false
+  let alive = true
+  let closing: (() => void) | null = null
+
+  const send = (message: ToWriter, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer)
+
+  const flush = () => {
+    flushScheduled = false
+    while (alive && inFlight.size < MAX_BATCHES_IN_FLIGHT && (queue.length > 0 || statuses.length > 0)) {
+      let count = 0
+      let bytes = 0
+      while (
+        count < queue.length &&
+        count < options.maxBatchMessages &&
+        (count === 0 || bytes + queue[count]!.message.payload.length <= options.maxBatchBytes)
+      ) {
+        bytes += queue[count]!.message.payload.length
+        count++
+      }
+      const taken = queue.slice(0, count)
+      queue = queue.slice(count)
+      const payloads = new Uint8Array(bytes)
+      const offsets = new Uint32Array(count + 1)
+      const machineIds = new Int32Array(count)
+      const receivedMs = new Float64Array(count)
+      const clientIds: string[] = new Array(count)
+      const topics: string[] = new Array(count)
+      let at = 0
+      for (let i = 0; i < count; i++) {
+        const m = taken[i]!.message
+        payloads.set(m.payload, at)
+        at += m.payload.length
+        offsets[i + 1] = at
+        machineIds[i] = m.machineId
+        receivedMs[i] = m.receivedMs
+        clientIds[i] = m.clientId
+        topics[i] = m.topic
+      }
+      const id = nextBatchId++
+      inFlight.set(id, taken)
+      const request: BatchRequest = {
+        type: 'batch',
+        id,
+        payloads,
+        offsets,
+        machineIds,
+        receivedMs,
+        clientIds,
+        topics,
+        statuses,
+      }
+      statuses = []
+      send(request, [payloads.buffer as ArrayBuffer])
+    }
+  }
+
+  const schedule = () => {
+    if (flushScheduled) return
+    flushScheduled = true
+    // setImmediate gathers every message parsed in this I/O phase into one batch.
+    setImmediate(flush)
+  }
+
+  const failAll = (error: Error) => {
+    for (const batch of inFlight.values()) for (const p of batch) p.done(error)
+    inFlight.clear()
+    for (const p of queue) p.done(error)
+    queue = []
+  }
+
+  const onBatchDone = (done: BatchDone) => {
+    const batch = inFlight.get(done.id) ?? []
+    inFlight.delete(done.id)
+    const rejects = Object.values(done.rejectsByReason).reduce((a, b) => a + b, 0)
+    if (done.ok) {
+      for (const p of batch) p.done(null)
+      const entry = {
+        batch: done.id,
+        messages: batch.length,
+        readings: done.readings,
+        inserted: done.inserted,
+        duplicates: done.duplicates,
+        commitMs: Math.round(done.commitMs * 100) / 100,
+      }
+      if (rejects > 0)
+        log.info({ ...entry, rejectsByReason: done.rejectsByReason }, 'batch committed with rejects')
+      else log.debug(entry, 'batch committed')
+    } else {
+      const error = new IngestError(
+        done.error?.code ?? 'DB_WRITE_FAILED',
+        done.error?.message ?? 'commit failed',
+      )
+      log.error(
+        { batch: done.id, messages: batch.length, err: done.error },
+        'batch commit failed; no PUBACK sent',
+      )
+      for (const p of batch) p.done(error)
+    }
+    options.onBatch?.(done, batch.length)
+    if (queue.length > 0 || statuses.length > 0) flush()
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (message: FromWriter) => {
+      if (message.type === 'ready') {
+        log.info({ sensors: message.sensors }, 'writer thread ready')
+        worker.off('error', reject)
+        resolve()
+      } else if (message.type === 'batch-done') onBatchDone(message)
+      else if (message.type === 'closed') closing?.()
+    }
+    worker.on('message', onMessage)
+    worker.once('error', reject)
+  })
+
+  worker.on('error', (error) => {
+    alive = false
+    log.fatal({ err: error }, 'writer thread crashed')
+    failAll(new IngestError('INGEST_WRITER_DOWN', `writer thread crashed: ${error.message}`))
+  })
+  worker.on('exit', () => {
+    alive = false
+    failAll(new IngestError('INGEST_WRITER_DOWN', 'writer thread stopped'))
+    closing?.()
+  })
+
+  return {
+    ingest(message, done) {
+      if (!alive) return done(new IngestError('INGEST_WRITER_DOWN', 'writer thread is not running'))
+      queue.push({ message, done })
+      schedule()
+    },
+    setMachineStatus(machineId, status, atMs) {
+      statuses.push({ machineId, status, atMs })
+      schedule()
+    },
+    reloadSensors: (machineId) => send({ type: 'reload-sensors', machineId }),
+    forgetMachine: (machineId) => send({ type: 'forget-machine', machineId }),
+    checkpoint: (mode) => send({ type: 'checkpoint', mode }),
+    queueDepth: () => queue.length + [...inFlight.values()].reduce((n, b) => n + b.length, 0),
+    isWriterAlive: () => alive,
+    async close() {
+      if (!alive) return
+      // Let everything queued commit first, then checkpoint and close in the writer thread.
+      while (queue.length > 0 || inFlight.size > 0) {
+        flush()
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      await new Promise<void>((resolve) => {
+        closing = resolve
+        send({ type: 'close' })
+      })
+      await worker.terminate()
+    },
+  }
+}

@@ -1,0 +1,121 @@
+// Prometheus metrics for the whole process, and the event-loop delay window shown in /health.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import client from 'prom-client'
+
+const COMMIT_BUCKETS_MS = [0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 5000]
+const BATCH_BUCKETS = [1, 10, 50, 100, 500, 1000, 5000, 20_000, 100_000]
+
+export interface EventLoopWindow {
+  delayP99Ms: number
+  delayMaxMs: number
+  windowMs: number
+}
+
+export function createMetrics(options: { eventLoopWindowMs?: number } = {}) {
+  const registry = new client.Registry()
+  client.collectDefaultMetrics({ register: registry })
+  const windowMs = options.eventLoopWindowMs ?? 10_000
+
+  const metrics = {
+    registry,
+    readingsCommitted: new client.Counter({
+      name: 'factory_readings_committed_total',
+      help: 'Readings committed (new rows)',
+      registers: [registry],
+    }),
+    readingsDuplicate: new client.Counter({
+      name: 'factory_readings_duplicate_total',
+      help: 'Readings already stored (resends), not written again',
+      registers: [registry],
+    }),
+    messagesCommitted: new client.Counter({
+      name: 'factory_messages_committed_total',
+      help: 'Telemetry messages committed (each released its PUBACK)',
+      registers: [registry],
+    }),
+    messagesFailed: new client.Counter({
+      name: 'factory_messages_failed_total',
+      help: 'Telemetry messages whose commit failed (no PUBACK sent)',
+      registers: [registry],
+    }),
+    rejects: new client.Counter({
+      name: 'factory_rejects_total',
+      help: 'Rejected readings or messages by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    refusals: new client.Counter({
+      name: 'factory_mqtt_refusals_total',
+      help: 'MQTT connections, publishes and subscriptions refused, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    commitMs: new client.Histogram({
+      name: 'factory_writer_commit_ms',
+      help: 'Writer commit latency in milliseconds',
+      buckets: COMMIT_BUCKETS_MS,
+      registers: [registry],
+    }),
+    batchMessages: new client.Histogram({
+      name: 'factory_writer_batch_messages',
+      help: 'Messages per group commit',
+      buckets: BATCH_BUCKETS,
+      registers: [registry],
+    }),
+    batchReadings: new client.Histogram({
+      name: 'factory_writer_batch_readings',
+      help: 'Readings per group commit',
+      buckets: BATCH_BUCKETS,
+      registers: [registry],
+    }),
+    queueDepth: new client.Gauge({
+      name: 'factory_writer_queue_depth',
+      help: 'Messages waiting for a commit',
+      registers: [registry],
+    }),
+    connectedDevices: new client.Gauge({
+      name: 'factory_mqtt_connected_devices',
+      help: 'Machines with at least one connected MQTT session',
+      registers: [registry],
+    }),
+    connectedClients: new client.Gauge({
+      name: 'factory_mqtt_connected_clients',
+      help: 'Connected MQTT clients',
+      registers: [registry],
+    }),
+    eventLoopDelayP99: new client.Gauge({
+      name: 'factory_event_loop_delay_p99_ms',
+      help: 'p99 event-loop delay of the broker thread over the last window',
+      registers: [registry],
+    }),
+  }
+
+  // A fixed window keeps the figure about "now" rather than the whole uptime.
+  const histogram = monitorEventLoopDelay({ resolution: 5 })
+  histogram.enable()
+  let last: EventLoopWindow = { delayP99Ms: 0, delayMaxMs: 0, windowMs }
+  const timer = setInterval(() => {
+    last = {
+      delayP99Ms: histogram.percentile(99) / 1e6,
+      delayMaxMs: histogram.max / 1e6,
+      windowMs,
+    }
+    metrics.eventLoopDelayP99.set(last.delayP99Ms)
+    histogram.reset()
+  }, windowMs)
+  timer.unref()
+
+  return {
+    ...metrics,
+    eventLoop: (): EventLoopWindow => last,
+    async text(): Promise<{ contentType: string; body: string }> {
+      return { contentType: registry.contentType, body: await registry.metrics() }
+    },
+    stop(): void {
+      clearInterval(timer)
+      histogram.disable()
+    },
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

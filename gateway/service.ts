@@ -1,0 +1,163 @@
+// Composition root: opens storage, starts the writer thread, the MQTT broker and the HTTP API, and wires
+// them together. `gateway/main.ts` runs it as a process; tests start it in-process on port 0.
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Logger } from 'pino'
+import { createApp, type HealthReport, type HttpServer, listen } from '../api/index.ts'
+import { type Broker, createBroker } from '../broker/index.ts'
+import { openStorage, type Storage } from '../db/index.ts'
+import type { ServiceConfig } from './config.ts'
+import { createGateway, type Gateway } from './gateway.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+
+export const ADMIN_TOKEN_FILE = 'admin-token'
+const CHECKPOINT_INTERVAL_MS = 30_000
+
+export interface Service {
+  config: ServiceConfig
+  httpPort: number
+  mqttPort: number
+  storage: Storage
+  gateway: Gateway
+  broker: Broker
+  metrics: Metrics
+  /** Set only on the very first start, when the admin token was created. */
+  createdAdminToken: string | null
+  stop(): Promise<void>
+}
+
+/** On first start there are no tokens: create an admin token and keep it in a file only its owner reads. */
+async function ensureAdminToken(storage: Storage, dataDir: string): Promise<string | null> {
+  if (storage.access.hasTokens()) return null
+  const { secret } = await storage.access.createToken('admin (created at first start)', 'admin')
+  const file = path.join(dataDir, ADMIN_TOKEN_FILE)
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 })
+  return secret
+}
+
+export async function startService(config: ServiceConfig, logger: Logger): Promise<Service> {
+  const startedMs = Date.now()
+  const metrics = createMetrics()
+  const storage = openStorage({ dataDir: config.dataDir, ...config.db })
+  if (storage.appliedMigrations.length > 0) {
+    logger.info({ migrations: storage.appliedMigrations, file: storage.file }, 'database migrated')
+  }
+  const createdAdminToken = await ensureAdminToken(storage, config.dataDir)
+
+  let lastCommitMs: number | null = null
+  const gateway = await createGateway({
+    writer: {
+      file: storage.file,
+      ...config.db,
+      maxReadingsPerMessage: config.ingest.maxReadingsPerMessage,
+      futureToleranceMs: config.ingest.futureToleranceMs,
+      backfillWindowMs: config.ingest.backfillWindowMs,
+    },
+    maxBatchMessages: config.ingest.maxBatchMessages,
+    maxBatchBytes: config.ingest.maxBatchBytes,
+    logger: logger.child({ area: 'gateway' }),
+    onBatch(done, messages) {
+      metrics.batchMessages.observe(messages)
+      metrics.commitMs.observe(done.commitMs)
+      if (done.ok) {
+        lastCommitMs = Date.now()
+        metrics.messagesCommitted.inc(messages)
+        metrics.batchReadings.observe(done.readings)
+        metrics.readingsCommitted.inc(done.inserted)
+        metrics.readingsDuplicate.inc(done.duplicates)
+        for (const [reason, n] of Object.entries(done.rejectsByReason)) metrics.rejects.inc({ reason }, n)
+      } else {
+        metrics.messagesFailed.inc(messages)
+      }
+    },
+  })
+  storage.onCatalogChange((change) => {
+    if (change.kind === 'sensors') gateway.reloadSensors(change.machineId)
+    else gateway.forgetMachine(change.machineId)
+  })
+
+  const broker = await createBroker({
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    maxPacketBytes: config.mqtt.maxPacketBytes,
+    allowAnonymous: config.mqtt.allowAnonymous,
+    logger: logger.child({ area: 'broker' }),
+    authenticateDevice: (username, password) => storage.access.verifyDevice(username, password),
+    onTelemetry(message, done) {
+      gateway.ingest(
+        {
+          machineId: message.device.machineId,
+          clientId: message.clientId,
+          topic: message.topic,
+          payload: message.payload,
+          receivedMs: message.receivedMs,
+        },
+        done,
+      )
+    },
+    onDeviceStatus: (machineId, status, atMs) => gateway.setMachineStatus(machineId, status, atMs),
+    onRefusal: (reason) => metrics.refusals.inc({ reason }),
+  })
+
+  const health = (): HealthReport => {
+    const database = { ok: storage.isHealthy(), file: storage.file }
+    const writer = { ok: gateway.isWriterAlive(), queueDepth: gateway.queueDepth(), lastCommitMs }
+    const brokerState = {
+      ok: true,
+      port: broker.port,
+      connectedClients: broker.connectedClients(),
+      connectedDevices: broker.connectedDevices(),
+    }
+    const ok = database.ok && writer.ok && brokerState.ok
+    return {
+      status: ok ? 'ok' : 'degraded',
+      uptimeMs: Date.now() - startedMs,
+      database,
+      broker: brokerState,
+      writer,
+      eventLoop: metrics.eventLoop(),
+    }
+  }
+
+  const app = createApp({
+    storage,
+    logger: logger.child({ area: 'api' }),
+    maxBodyBytes: config.http.maxBodyBytes,
+    health,
+    metrics: () => {
+      metrics.queueDepth.set(gateway.queueDepth())
+      metrics.connectedDevices.set(broker.connectedDevices())
+      metrics.connectedClients.set(broker.connectedClients())
+      return metrics.text()
+    },
+  })
+  const http: HttpServer = await listen(app, config.http.host, config.http.port)
+  logger.info({ host: config.http.host, port: http.port }, 'http api listening')
+
+  const checkpoints = setInterval(() => gateway.checkpoint('PASSIVE'), CHECKPOINT_INTERVAL_MS)
+  checkpoints.unref()
+
+  let stopping: Promise<void> | null = null
+  return {
+    config,
+    httpPort: http.port,
+    mqttPort: broker.port,
+    storage,
+    gateway,
+    broker,
+    metrics,
+    createdAdminToken,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(checkpoints)
+        // Stop new MQTT traffic first, then let the writer finish what was already accepted.
+        await broker.close()
+        await gateway.close()
+        await http.close()
+        metrics.stop()
+        storage.close()
+      })()
+      return stopping
+    },
+  }
+}
