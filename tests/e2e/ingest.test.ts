@@ -268,7 +268,7 @@ describe('device authentication and access control', () => {
   it("disconnects a device publishing to another machine's topic and stores nothing", async () => {
     const other = await provisionMachine(svc.api, { machineKey: 'other' })
     const client = await device(press)
-    const closed = new Promise((resolve) => client.once('close', resolve))
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
     client.publish(other.telemetryTopic, JSON.stringify({ ts: T0, values: { temp: 1 } }), { qos: 1 })
     await closed
     client.end(true)
@@ -302,7 +302,7 @@ describe('machine status', () => {
     await publish(client, m.telemetryTopic, JSON.stringify({ ts: T0, values: { temp: 1 } }))
     const online = await svc.api.get(`/api/v1/machines/${m.machineId}`)
     expect(online.body.status).toBe('online')
-    const closed = new Promise((resolve) => client.once('close', resolve))
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
     client.stream.destroy()
     await closed
     client.end(true)
