@@ -11,15 +11,18 @@ export interface DeviceIdentity extends MachineAddress {
   username: string
 }
 
-export type RefusalReason =
-  | 'AUTH_CREDENTIALS_MISSING'
-  | 'AUTH_CREDENTIALS_INVALID'
-  | 'AUTH_CLIENT_ID_MISMATCH'
-  | 'ACL_TOPIC_NOT_OWNED'
-  | 'ACL_TOPIC_RESERVED'
-  | 'ACL_TOPIC_INVALID'
-  | 'ACL_SUBSCRIBE_DENIED'
-  | 'MQTT_PACKET_TOO_LARGE'
+/** Why the broker refused a connection, publish or subscription (metrics label, log field, docs/errors.md). */
+export const REFUSAL_REASONS = [
+  'AUTH_CREDENTIALS_MISSING',
+  'AUTH_CREDENTIALS_INVALID',
+  'AUTH_CLIENT_ID_MISMATCH',
+  'ACL_TOPIC_NOT_OWNED',
+  'ACL_TOPIC_RESERVED',
+  'ACL_TOPIC_INVALID',
+  'ACL_SUBSCRIBE_DENIED',
+  'MQTT_PACKET_TOO_LARGE',
+] as const
+export type RefusalReason = (typeof REFUSAL_REASONS)[number]
 
 export interface TelemetryMessage {
   device: DeviceIdentity

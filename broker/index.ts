@@ -4,6 +4,7 @@ export {
   type BrokerOptions,
   createBroker,
   type DeviceIdentity,
+  REFUSAL_REASONS,
   type RefusalReason,
   type TelemetryMessage,
 } from './broker.ts'

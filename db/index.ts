@@ -2,7 +2,7 @@
 export { deviceUsername } from './access.ts'
 export type { CatalogChange } from './catalog.ts'
 export { openConnection } from './connection.ts'
-export { StorageError, type StorageErrorCode } from './errors.ts'
+export { STORAGE_ERROR_CODES, StorageError, type StorageErrorCode } from './errors.ts'
 export {
   createReadingWriter,
   type ReadingColumns,

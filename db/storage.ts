@@ -6,6 +6,7 @@ import { createAccess } from './access.ts'
 import { type CatalogChange, createCatalog } from './catalog.ts'
 import { openConnection } from './connection.ts'
 import { migrate } from './migrate.ts'
+import { createOverviewQueries } from './overview.ts'
 import { createReadingQueries } from './readings.ts'
 
 export interface StorageOptions {
@@ -35,6 +36,8 @@ export function openStorage(options: StorageOptions) {
     catalog,
     access: createAccess(db),
     readings: createReadingQueries(db),
+    /** The dashboard's tree and latest-by-id reads. */
+    overview: createOverviewQueries(db),
     /** Catalog changes the gateway must know about (sensor specs, auto-registration, deletions). */
     onCatalogChange(listener: (change: CatalogChange) => void): void {
       events.on('change', listener)

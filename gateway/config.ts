@@ -17,7 +17,6 @@ export interface ServiceConfig {
     readonly backfillWindowMs: number
     readonly maxBatchMessages: number
     readonly maxBatchBytes: number
-    readonly maxPendingMessages: number
   }
   readonly logLevel: string
 }
@@ -142,12 +141,6 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
         fallback: 8_388_608,
         min: 65_536,
         max: 1_073_741_824,
-      }),
-      maxPendingMessages: int({
-        name: 'FACTORY_INGEST_MAX_PENDING_MESSAGES',
-        fallback: 100_000,
-        min: 1,
-        max: 10_000_000,
       }),
     },
     logLevel: oneOf('FACTORY_LOG_LEVEL', LOG_LEVELS, 'info'),

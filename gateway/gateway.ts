@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { MachineStatus } from '../db/index.ts'
+import { INGEST_ERROR_CODES, IngestError } from './errors.ts'
 import type { BatchDone, BatchRequest, FromWriter, ToWriter, WriterWorkerOptions } from './writer-protocol.ts'
 
 export interface IngestMessage {
@@ -22,16 +23,6 @@ export interface GatewayOptions {
   logger: Logger
   /** Called after every batch, committed or not, for metrics. */
   onBatch?: (done: BatchDone, messages: number) => void
-}
-
-export class IngestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'IngestError'
-  }
 }
 
 interface Pending {
@@ -179,17 +170,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   worker.on('error', (error) => {
     alive = false
     log.fatal({ err: error }, 'writer thread crashed')
-    failAll(new IngestError('INGEST_WRITER_DOWN', `writer thread crashed: ${error.message}`))
+    failAll(new IngestError(INGEST_ERROR_CODES.INGEST_WRITER_DOWN, `writer thread crashed: ${error.message}`))
   })
   worker.on('exit', () => {
     alive = false
-    failAll(new IngestError('INGEST_WRITER_DOWN', 'writer thread stopped'))
+    failAll(new IngestError(INGEST_ERROR_CODES.INGEST_WRITER_DOWN, 'writer thread stopped'))
     closing?.()
   })
 
   return {
     ingest(message, done) {
-      if (!alive) return done(new IngestError('INGEST_WRITER_DOWN', 'writer thread is not running'))
+      if (!alive)
+        return done(new IngestError(INGEST_ERROR_CODES.INGEST_WRITER_DOWN, 'writer thread is not running'))
       queue.push({ message, done })
       schedule()
     },

@@ -8,13 +8,14 @@ import {
   type SensorSpec,
   StorageError,
 } from '../db/index.ts'
+import { INGEST_ERROR_CODES } from './errors.ts'
 import type { BatchDone, BatchRequest, FromWriter, ToWriter, WriterWorkerOptions } from './writer-protocol.ts'
 
 /** Per-reading rejects keep this much of the payload; message-level rejects keep all of it. */
 const READING_REJECT_PAYLOAD_BYTES = 4096
 const UNKNOWN_SENSOR = 'READING_SENSOR_UNKNOWN'
 /** Stored when the validator itself fails on a message, so one poison payload cannot wedge ingestion. */
-const VALIDATOR_FAILED = 'PAYLOAD_VALIDATOR_FAILED'
+const VALIDATOR_FAILED = INGEST_ERROR_CODES.PAYLOAD_VALIDATOR_FAILED
 
 const port = parentPort!
 const options = workerData as WriterWorkerOptions
