@@ -108,8 +108,8 @@ export function createReferenceValidator(options: ValidatorOptions): TelemetryVa
       const sensorId = sensorIds[i]!
       const key = toWellFormed(keys[i]!)
       removeSensor(sensorId)
-      let sensors = byMachine.get(machineId)
-      if (!sensors) byMachine.set(machineId, (sensors = new Map()))
+      const sensors = byMachine.get(machineId) ?? new Map<string, SensorBounds>()
+      byMachine.set(machineId, sensors)
       const previous = sensors.get(key)
       if (previous) byId.delete(previous.sensorId)
       sensors.set(key, { sensorId, minValue: minValues[i]!, maxValue: maxValues[i]! })
