@@ -74,7 +74,9 @@ export function createApp(options: ApiOptions): ApiApp {
         ),
     }),
   )
-  app.use('/api/*', bearerAuth(options.storage.access))
+  const auth = bearerAuth(options.storage.access)
+  app.use('/api/*', auth)
+  app.use('/metrics', auth)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

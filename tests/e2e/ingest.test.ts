@@ -105,6 +105,25 @@ describe('telemetry ingest', () => {
   })
 })
 
+describe('reading queries', () => {
+  it('pages through a range with a cursor, oldest first', async () => {
+    const m = await provisionMachine(svc.api, { machineKey: 'pages' })
+    const client = await device(m)
+    const snapshots = Array.from({ length: 25 }, (_, i) => ({ ts: T0 + i * 1000, values: { temp: i } }))
+    await publish(client, m.telemetryTopic, JSON.stringify(snapshots))
+    await client.endAsync()
+    const seen: number[] = []
+    let url = `/api/v1/sensors/${m.sensors['temp']}/readings?limit=10&from=${T0}&to=${T0 + 25_000}`
+    for (let page = 0; page < 5; page++) {
+      const res = await svc.api.get(url)
+      seen.push(...res.body.readings.map((r: { value: number }) => r.value))
+      if (res.body.nextCursor === null) break
+      url = `/api/v1/sensors/${m.sensors['temp']}/readings?limit=10&to=${T0 + 25_000}&cursor=${res.body.nextCursor}`
+    }
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i))
+  })
+})
+
 describe('rejects', () => {
   const cases: { name: string; payload: string; reason: string; sensorKey: string | null }[] = [
     {
@@ -328,6 +347,15 @@ describe('frame guard', () => {
     await client.endAsync()
     const metrics = await svc.api.get('/metrics')
     expect(metrics.body).toMatch(/factory_mqtt_refusals_total\{reason="MQTT_PACKET_TOO_LARGE"\} 1/)
+  })
+})
+
+describe('first start', () => {
+  it('keeps the admin token in a file only its owner can read, and needs a token for /metrics', async () => {
+    const { statSync } = await import('node:fs')
+    expect(statSync(`${svc.dataDir}/admin-token`).mode & 0o777).toBe(0o600)
+    expect((await svc.api.get('/metrics', '')).status).toBe(401)
+    expect((await svc.api.get('/health', '')).status).toBe(200)
   })
 })
 
