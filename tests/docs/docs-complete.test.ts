@@ -1,5 +1,5 @@
 // Fails when an error code or a configuration variable exists in code but is missing from the docs.
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { API_ERRORS } from '../../api/errors.ts'
@@ -13,6 +13,7 @@ const read = (file: string) => readFileSync(path.join(root, file), 'utf8')
 const documented = (doc: string) => new Set([...doc.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]))
 
 function sourceFiles(dir: string): string[] {
+  if (!existsSync(path.join(root, dir))) return []
   return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory()
       ? sourceFiles(path.join(dir, entry.name))
