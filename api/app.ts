@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import { type Storage, StorageError } from '../db/index.ts'
 import { type AuthEnv, bearerAuth } from './auth.ts'
 import { ApiError, type ApiErrorCode, errorBody } from './errors.ts'
+import { registerAnalyticsRoutes } from './routes/analytics.ts'
 import { registerDocsRoutes } from './routes/docs.ts'
 import { registerFactoryRoutes } from './routes/factories.ts'
 import { registerMachineRoutes } from './routes/machines.ts'
@@ -88,6 +89,7 @@ export function createApp(options: ApiOptions): ApiApp {
   registerMachineRoutes(app, options.storage)
   registerSensorRoutes(app, options.storage)
   registerReadingRoutes(app, options.storage)
+  registerAnalyticsRoutes(app, options.storage)
   registerTokenRoutes(app, options.storage)
   registerDocsRoutes(app)
   return app

@@ -80,7 +80,8 @@ pub const STATS_PERCENTILES: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
 
 /// Exact percentiles (p in [0, 1]) by linear interpolation between closest ranks, numpy's default
 /// ('linear'): h = (n - 1)·p, result = x[⌊h⌋] + (x[⌊h⌋ + 1] - x[⌊h⌋])·(h - ⌊h⌋) over the sorted values.
-/// Reorders `values` (select_nth_unstable, O(n) per distinct rank). NaN for an empty slice.
+/// Reorders `values` (select_nth_unstable, one O(n) selection per distinct rank over a shrinking
+/// suffix). NaN for an empty slice.
 pub fn percentiles_in_place(values: &mut [f64], ps: &[f64]) -> Vec<f64> {
     let n = values.len();
     if n == 0 {
@@ -94,13 +95,14 @@ pub fn percentiles_in_place(values: &mut [f64], ps: &[f64]) -> Vec<f64> {
             ranks.push(lo + 1);
         }
     }
-    ranks.sort_unstable_by(|a, b| b.cmp(a));
+    ranks.sort_unstable();
     ranks.dedup();
-    // Largest rank first: each selection leaves the smaller ranks in the prefix, so later ones scan less.
-    let mut end = n;
+    // Smallest rank first: selecting rank r leaves every larger rank in the suffix after r, and the
+    // reported percentiles sit in the upper half, so each later selection scans a much shorter suffix.
+    let mut start = 0;
     for &r in &ranks {
-        values[..end].select_nth_unstable_by(r, f64::total_cmp);
-        end = r;
+        values[start..].select_nth_unstable_by(r - start, f64::total_cmp);
+        start = r + 1;
     }
     ps.iter()
         .map(|&p| {
