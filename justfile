@@ -31,6 +31,9 @@ lint:
 clean:
     rm -rf target node_modules data crates/factory_compute/index.node
 
-# Run the benchmarks and print their figures (see docs/benchmarks.md).
+# Run the benchmarks and print their figures (recorded in docs/benchmarks.md).
 bench:
+    cargo build --release -p factory_cli
+    node --import tsx tests/bench/validator-bench.ts
+    node --import tsx tests/bench/analytics-bench.ts
     node --import tsx tests/bench/ingest-bench.ts

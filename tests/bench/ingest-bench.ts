@@ -1,0 +1,159 @@
+// Ingest benchmark: the PUBACK-after-commit path under factory_cli load, against a real server process.
+// Usage: node --import tsx tests/bench/ingest-bench.ts [--quick] [--write-docs]
+// Prints a table; with --write-docs it replaces the "ingest" section of docs/benchmarks.md.
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+
+const execFileAsync = promisify(execFile)
+
+const root = path.resolve(import.meta.dirname, '../..')
+const cli = process.env['FACTORY_CLI_BIN'] ?? path.join(root, 'target/release/factory_cli')
+const quick = process.argv.includes('--quick')
+const writeDocs = process.argv.includes('--write-docs')
+const DURATION_S = quick ? 5 : 15
+
+interface Scenario {
+  name: string
+  target: string
+  connections: number
+  inflight: number
+  sensors: number
+  batch: number
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'P2 one device, 1 in flight, QoS 1', target: '≥ 1,000 msg/s', connections: 1, inflight: 1, sensors: 1, batch: 1 },
+  { name: 'P1 100 connections pipelining, QoS 1', target: 'event-loop p99 ≤ 20 ms', connections: 100, inflight: 32, sensors: 1, batch: 1 },
+]
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function procStat(pid: number): { cpuS: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const ticks = Number(stat[11]) + Number(stat[12])
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+  return { cpuS: ticks / 100, rssMb: rssKb / 1024 }
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error('server exited during start-up')
+    try {
+      if ((await fetch(`${url}/health`)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('server did not become healthy')
+}
+
+async function main() {
+  if (!existsSync(cli)) execFileSync('cargo', ['build', '--release', '-p', 'factory_cli'], { cwd: root, stdio: 'inherit' })
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'fm-bench-'))
+  const [httpPort, mqttPort] = [await freePort(), await freePort()]
+  const apiUrl = `http://127.0.0.1:${httpPort}`
+  const server = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      FACTORY_DATA_DIR: dataDir,
+      FACTORY_HTTP_PORT: String(httpPort),
+      FACTORY_MQTT_PORT: String(mqttPort),
+      FACTORY_HTTP_HOST: '127.0.0.1',
+      FACTORY_MQTT_HOST: '127.0.0.1',
+      FACTORY_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  })
+  const results: string[] = []
+  try {
+    await waitForHealth(apiUrl, server)
+    const tokenFile = path.join(dataDir, 'admin-token')
+    const creds = path.join(dataDir, 'credentials.json')
+    const common = ['--api-url', apiUrl, '--token-file', tokenFile]
+    execFileSync(cli, ['provision', '-n', '100', '--sensors', '1', '-o', creds, '--mqtt-url', `mqtt://127.0.0.1:${mqttPort}`, ...common], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    for (const s of SCENARIOS) {
+      const before = procStat(server.pid!)
+      let peakRssMb = before.rssMb
+      let loopP99Ms = 0
+      // /health reports the event-loop delay of the last full 10 s window; sample it through the run.
+      const sampler = setInterval(async () => {
+        peakRssMb = Math.max(peakRssMb, procStat(server.pid!).rssMb)
+        try {
+          const health = (await (await fetch(`${apiUrl}/health`)).json()) as { eventLoop: { delayP99Ms: number } }
+          loopP99Ms = Math.max(loopP99Ms, health.eventLoop.delayP99Ms)
+        } catch {
+          // a missed sample under load is not a result
+        }
+      }, 1000)
+      const { stdout: out } = await execFileAsync(
+        cli,
+        [
+          'flood', '--credentials', creds, '--mqtt-url', `mqtt://127.0.0.1:${mqttPort}`, '-c', String(s.connections),
+          '--inflight', String(s.inflight), '--sensors', String(s.sensors), '--batch', String(s.batch),
+          '--duration-s', String(DURATION_S), '--json', '--quiet', ...common,
+        ],
+        { maxBuffer: 16 * 1024 * 1024 },
+      )
+      await new Promise((r) => setTimeout(r, 11_000)) // let the 10 s event-loop window covering the run close
+      clearInterval(sampler)
+      const after = procStat(server.pid!)
+      const report = JSON.parse(out)
+      // Schema: docs/cli.md (factory_cli.flood.v1).
+      const elapsedS: number = report.elapsedS
+      const rate: number = report.messages.acknowledgedPerS
+      const p99Us: number = report.latencyUs.p99
+      const cpuPct = ((after.cpuS - before.cpuS) / (elapsedS + 11)) * 100
+      const proof = report.verify.status === 'ok'
+      results.push(
+        `| ${s.name} | ${Math.round(rate).toLocaleString('en')} msg/s | ${(p99Us / 1000).toFixed(1)} ms | ${loopP99Ms.toFixed(1)} ms | ${peakRssMb.toFixed(0)} MB | ${cpuPct.toFixed(0)}% | ${proof ? 'all committed' : 'MISSING'} | ${s.target} |`,
+      )
+      console.log(results.at(-1))
+    }
+  } finally {
+    server.kill('SIGTERM')
+    await new Promise((r) => server.once('exit', r))
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  const table = [
+    `Command: \`node --import tsx tests/bench/ingest-bench.ts${quick ? ' --quick' : ''}\` (${DURATION_S} s per scenario, factory_cli flood as the load generator, server as a separate process).`,
+    '',
+    '| scenario | acknowledged (= committed) | PUBACK p99 | event-loop p99 | peak RSS | server CPU | proof | target |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results,
+  ].join('\n')
+  console.log(`\n${table}`)
+  if (writeDocs) replaceSection('ingest', table)
+}
+
+function replaceSection(name: string, body: string) {
+  const file = path.join(root, 'docs/benchmarks.md')
+  const start = `<!-- ${name}:start -->`
+  const end = `<!-- ${name}:end -->`
+  const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n'
+  const block = `${start}\n${body}\n${end}`
+  const next = doc.includes(start)
+    ? doc.slice(0, doc.indexOf(start)) + block + doc.slice(doc.indexOf(end) + end.length)
+    : `${doc.trimEnd()}\n\n${block}\n`
+  writeFileSync(file, next)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
