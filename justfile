@@ -37,3 +37,7 @@ bench:
     node --import tsx tests/bench/validator-bench.ts
     node --import tsx tests/bench/analytics-bench.ts
     node --import tsx tests/bench/ingest-bench.ts
+
+# Regenerate docs/api.md from the OpenAPI document.
+docs-api:
+    node --import tsx api/write-api-docs.ts
