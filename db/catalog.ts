@@ -117,7 +117,19 @@ export function createCatalog(db: Sqlite, onChange: (change: CatalogChange) => v
        expected_interval_ms, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     ),
     deleteSensor: db.prepare('DELETE FROM sensors WHERE id = ?'),
-    deleteSensorReadings: db.prepare('DELETE FROM readings WHERE sensor_id = ?'),
+    // Rare and admin-only, so full scans of the (time-keyed) reading tables are acceptable here.
+    deleteSensorReadings: {
+      run: (sensorId: number) => {
+        for (const table of [
+          'readings_hot',
+          'reading_chunks',
+          'rollups_1m',
+          'rollups_1h',
+          'sensor_chunk_bounds',
+        ])
+          db.prepare(`DELETE FROM ${table} WHERE sensor_id = ?`).run(sensorId)
+      },
+    },
     sensorIdsOfMachine: db.prepare('SELECT id FROM sensors WHERE machine_id = ?').pluck(),
   }
 

@@ -1,8 +1,21 @@
 // The storage module: the only place with SQL. Another engine implements the same two entry points.
 export { deviceUsername } from './access.ts'
+export {
+  type AlertLedger,
+  type AlertSensor,
+  createAlertLedger,
+  type NewAlert,
+  type OpenAlertRow,
+  type RuleStateRow,
+} from './alert-ledger.ts'
+export type * from './alert-types.ts'
+export { ALERT_SEVERITIES, ALERT_STATES } from './alert-types.ts'
+export { type AlertRuleChange, type AlertStore, createAlertStore } from './alerts.ts'
+export type { Audit, AuditEvent, AuditEventInput, AuditFilter, AuditSource } from './audit.ts'
 export type { CatalogChange } from './catalog.ts'
 export { openConnection } from './connection.ts'
 export { STORAGE_ERROR_CODES, StorageError, type StorageErrorCode } from './errors.ts'
+export { createJobStore, JOB_RUNS_KEPT, type JobResult, type JobRun, type JobStore } from './jobs.ts'
 export {
   createReadingWriter,
   type ReadingColumns,
@@ -14,17 +27,83 @@ export {
 } from './reading-writer.ts'
 export { databaseFile, openStorage, type Storage, type StorageOptions } from './storage.ts'
 export type * from './types.ts'
+export {
+  createWebhookStore,
+  type DeliveryStatus,
+  type PendingDelivery,
+  type Webhook,
+  type WebhookDelivery,
+  type WebhookInput,
+  type WebhookStore,
+  type WebhookWithSecret,
+} from './webhooks.ts'
 
+import { createAlertLedger } from './alert-ledger.ts'
+
+export { type BucketSpec, type BucketUnit, bucketBoundaries, parseBucket } from './buckets.ts'
+export {
+  type CompactionOptions,
+  type CompactionResult,
+  createCompactor,
+  DEFAULT_COMPACTION,
+} from './compaction.ts'
+export {
+  createRetention,
+  DEFAULT_RETENTION,
+  type RetentionOptions,
+  type RetentionResult,
+} from './retention.ts'
+export type { BucketQuery, BucketResult, BucketRow, Fill, Tier } from './series.ts'
+
+import { type CompactionOptions, createCompactor, DEFAULT_COMPACTION } from './compaction.ts'
 import { openConnection } from './connection.ts'
 import { createReadingWriter } from './reading-writer.ts'
+import { createRetention, DEFAULT_RETENTION, type RetentionOptions } from './retention.ts'
+
+/** Retention runs at most this often once it has caught up. */
+const RETENTION_INTERVAL_MS = 60_000
 
 /** Opens the writer's own connection (used inside the gateway's writer thread only). */
 export function openReadingWriter(options: {
   file: string
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
+  retention?: RetentionOptions
+  compaction?: CompactionOptions
 }) {
   const db = openConnection(options)
   const writer = createReadingWriter(db)
-  return { ...writer, close: () => db.close() }
+  const compactor = createCompactor(db, writer.index, options.compaction ?? DEFAULT_COMPACTION)
+  const retention = createRetention(db, options.retention ?? DEFAULT_RETENTION)
+  let retentionDueMs = 0
+  return {
+    ...writer,
+    /** Alert state, written on this same connection inside the batch transaction. */
+    alerts: createAlertLedger(db),
+    /** Runs fn in one immediate transaction; writes made inside nest as savepoints. */
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    /** One compaction step (hot log -> chunks + rollups); the scheduler or the writer thread calls it. */
+    compactStep: (nowMs = Date.now()) => compactor.step(nowMs),
+    /** One bounded retention step. */
+    retentionStep: (nowMs = Date.now()) => retention.step(nowMs),
+    /** Compacts the whole hot log (shutdown, tests, benchmarks). */
+    compactAll: (nowMs = Date.now()) => compactor.drain(nowMs),
+    /**
+     * Runs one small step of whatever background work is due: compaction first, then retention.
+     * Returns false when nothing was due, so a caller can stop looping.
+     */
+    maintain(nowMs = Date.now()): boolean {
+      if (compactor.isDue(nowMs)) {
+        compactor.step(nowMs)
+        return true
+      }
+      if (nowMs >= retentionDueMs) {
+        const result = retention.step(nowMs)
+        if (result.done) retentionDueMs = nowMs + RETENTION_INTERVAL_MS
+        return !result.done
+      }
+      return false
+    },
+    close: () => db.close(),
+  }
 }

@@ -22,18 +22,16 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version)
 }
 
-/** Applies every migration newer than the database's, each in its own transaction. Returns those applied. */
+/** Applies every migration the database has not recorded yet, each in its own transaction. Returns those applied. */
 export function migrate(db: Sqlite, migrations = loadMigrations()): Migration[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     applied_ms INTEGER NOT NULL
   ) STRICT`)
-  const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as {
-    version: number | null
-  }
-  const current = row.version ?? 0
-  const pending = migrations.filter((m) => m.version > current)
+  // Any version not yet recorded is applied, so a migration merged with a lower number still runs.
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[])
+  const pending = migrations.filter((m) => !applied.has(m.version))
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)')
   for (const migration of pending) {
     db.transaction(() => {

@@ -1,5 +1,8 @@
 // Read side of readings, latest values and rejects; never blocks the writer (WAL readers see committed data).
+import { createPointReader } from './chunks.ts'
 import type { Sqlite } from './connection.ts'
+import { createRollupStore } from './rollups.ts'
+import { type BucketQuery, type BucketResult, createSeriesQueries } from './series.ts'
 import type { LatestReading, Reading, Reject, RejectFilter } from './types.ts'
 
 interface RejectRow {
@@ -46,56 +49,93 @@ export interface CountFilter {
 }
 
 export function createReadingQueries(db: Sqlite) {
+  const points = createPointReader(db)
+  const series = createSeriesQueries(points, createRollupStore(db))
   const q = {
-    range: db.prepare(
-      'SELECT ts_ms AS tsMs, value FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms LIMIT ?',
-    ),
-    series: db
-      .prepare(
-        'SELECT ts_ms, value FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms',
-      )
-      .raw(),
     latest: db.prepare(
       `SELECT s.id AS sensorId, s.key, s.unit, l.ts_ms AS tsMs, l.value FROM sensors s
        JOIN sensor_latest l ON l.sensor_id = s.id WHERE s.machine_id = ? ORDER BY s.id`,
     ),
-    countSensor: db
-      .prepare('SELECT count(*) FROM readings WHERE sensor_id = ? AND ts_ms >= ? AND ts_ms < ?')
-      .pluck(),
-    countMachine: db
+    latestOfFactory: db
       .prepare(
-        `SELECT count(*) FROM sensors s JOIN readings r ON r.sensor_id = s.id
-         WHERE s.machine_id = ? AND r.ts_ms >= ? AND r.ts_ms < ?`,
+        `SELECT s.id, l.ts_ms, l.value FROM machines m JOIN sensors s ON s.machine_id = m.id
+         JOIN sensor_latest l ON l.sensor_id = s.id WHERE m.factory_id = ? ORDER BY s.id`,
       )
-      .pluck(),
+      .raw(),
+    sensorsOfMachine: db.prepare('SELECT id FROM sensors WHERE machine_id = ?').pluck(),
   }
 
   return {
     /** Readings of one sensor in [fromMs, toMs), oldest first, at most `limit`. */
     range(sensorId: number, fromMs: number, toMs: number, limit: number): Reading[] {
-      return q.range.all(sensorId, fromMs, toMs, limit) as Reading[]
+      const p = points.points(sensorId, fromMs, toMs, limit)
+      const out: Reading[] = new Array(p.tsMs.length)
+      for (let i = 0; i < p.tsMs.length; i++) out[i] = { tsMs: p.tsMs[i]!, value: p.values[i]! }
+      return out
     },
 
     /** The same range as columns, for analytics. */
     series(sensorId: number, fromMs: number, toMs: number): { tsMs: Float64Array; values: Float64Array } {
-      const rows = q.series.all(sensorId, fromMs, toMs) as [number, number][]
-      const tsMs = new Float64Array(rows.length)
-      const values = new Float64Array(rows.length)
-      for (let i = 0; i < rows.length; i++) {
-        tsMs[i] = rows[i]![0]
-        values[i] = rows[i]![1]
+      const p = points.points(sensorId, fromMs, toMs)
+      return { tsMs: p.tsMs, values: p.values }
+    },
+
+    /** The newest `limit` readings before `beforeMs`, newest first, as [tsMs, value] pairs. */
+    recentBefore(sensorId: number, beforeMs: number, limit: number): [number, number][] {
+      // Widen the window until enough readings are found or it reaches back to the epoch.
+      for (let spanMs = 3_600_000; ; spanMs *= 16) {
+        const fromMs = Math.max(0, beforeMs - spanMs)
+        const p = points.points(sensorId, fromMs, beforeMs)
+        if (p.tsMs.length >= limit || fromMs === 0) {
+          const out: [number, number][] = []
+          for (let i = p.tsMs.length - 1; i >= 0 && out.length < limit; i--)
+            out.push([p.tsMs[i]!, p.values[i]!])
+          return out
+        }
       }
-      return { tsMs, values }
+    },
+
+    /** Bucketed aggregates (min, max, avg, sum, count, first, last) of one sensor. */
+    buckets: (sensorId: number, query: BucketQuery): BucketResult => series.buckets(sensorId, query),
+
+    /** Readings of [fromMs, toMs) in pages of `pageSize`, oldest first: constant memory for exports. */
+    *pages(sensorId: number, fromMs: number, toMs: number, pageSize = 10_000): Generator<Reading[]> {
+      let from = fromMs
+      for (;;) {
+        const page = this.range(sensorId, from, toMs, pageSize)
+        if (page.length > 0) yield page
+        if (page.length < pageSize) return
+        from = page[page.length - 1]!.tsMs + 1
+      }
     },
 
     latestForMachine: (machineId: number): LatestReading[] => q.latest.all(machineId) as LatestReading[],
 
-    count(filter: CountFilter): number {
-      if (filter.sensorId !== undefined) {
-        return q.countSensor.get(filter.sensorId, filter.fromMs, filter.toMs) as number
+    /** Latest value of every sensor of a factory, as columns (one index lookup per sensor). */
+    latestForFactory(factoryId: number): { sensorId: Int32Array; tsMs: Float64Array; values: Float64Array } {
+      const rows = q.latestOfFactory.all(factoryId) as [number, number, number][]
+      const out = {
+        sensorId: new Int32Array(rows.length),
+        tsMs: new Float64Array(rows.length),
+        values: new Float64Array(rows.length),
       }
+      for (let i = 0; i < rows.length; i++) {
+        const [id, ts, v] = rows[i]!
+        out.sensorId[i] = id
+        out.tsMs[i] = ts
+        out.values[i] = v
+      }
+      return out
+    },
+
+    count(filter: CountFilter): number {
+      if (filter.sensorId !== undefined) return points.count(filter.sensorId, filter.fromMs, filter.toMs)
       if (filter.machineId !== undefined) {
-        return q.countMachine.get(filter.machineId, filter.fromMs, filter.toMs) as number
+        let n = 0
+        for (const id of q.sensorsOfMachine.all(filter.machineId) as number[]) {
+          n += points.count(id, filter.fromMs, filter.toMs)
+        }
+        return n
       }
       throw new Error('count needs a sensorId or a machineId')
     },

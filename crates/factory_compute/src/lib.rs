@@ -2,6 +2,7 @@
 //! The core is napi-free; the Node-API bindings live in `node` behind the default-on `node` feature.
 
 pub mod analytics;
+pub mod codec;
 pub mod validate;
 
 #[cfg(feature = "node")]
