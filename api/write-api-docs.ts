@@ -18,7 +18,7 @@ const app = createApp({
   },
   metrics: async () => ({ contentType: 'text/plain', body: '' }),
 })
-const doc = await (await app.request('/openapi.json')).json()
+const doc = (await (await app.request('/openapi.json')).json()) as Parameters<typeof openApiToMarkdown>[0]
 const out = path.resolve(import.meta.dirname, '../docs/api.md')
 writeFileSync(out, openApiToMarkdown(doc))
 storage.close()
