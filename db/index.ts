@@ -12,7 +12,14 @@ export type * from './alert-types.ts'
 export { ALERT_SEVERITIES, ALERT_STATES } from './alert-types.ts'
 export { type AlertRuleChange, type AlertStore, createAlertStore } from './alerts.ts'
 export type { Audit, AuditEvent, AuditEventInput, AuditFilter, AuditSource } from './audit.ts'
+export { type BucketSpec, type BucketUnit, bucketBoundaries, parseBucket } from './buckets.ts'
 export type { CatalogChange } from './catalog.ts'
+export {
+  type CompactionOptions,
+  type CompactionResult,
+  createCompactor,
+  DEFAULT_COMPACTION,
+} from './compaction.ts'
 export { openConnection } from './connection.ts'
 export { STORAGE_ERROR_CODES, StorageError, type StorageErrorCode } from './errors.ts'
 export { createJobStore, JOB_RUNS_KEPT, type JobResult, type JobRun, type JobStore } from './jobs.ts'
@@ -25,6 +32,13 @@ export {
   type StatusChange,
   type WriteResult,
 } from './reading-writer.ts'
+export {
+  createRetention,
+  DEFAULT_RETENTION,
+  type RetentionOptions,
+  type RetentionResult,
+} from './retention.ts'
+export type { BucketQuery, BucketResult, BucketRow, Fill, Tier } from './series.ts'
 export { databaseFile, openStorage, type Storage, type StorageOptions } from './storage.ts'
 export type * from './types.ts'
 export {
@@ -39,22 +53,6 @@ export {
 } from './webhooks.ts'
 
 import { createAlertLedger } from './alert-ledger.ts'
-
-export { type BucketSpec, type BucketUnit, bucketBoundaries, parseBucket } from './buckets.ts'
-export {
-  type CompactionOptions,
-  type CompactionResult,
-  createCompactor,
-  DEFAULT_COMPACTION,
-} from './compaction.ts'
-export {
-  createRetention,
-  DEFAULT_RETENTION,
-  type RetentionOptions,
-  type RetentionResult,
-} from './retention.ts'
-export type { BucketQuery, BucketResult, BucketRow, Fill, Tier } from './series.ts'
-
 import { type CompactionOptions, createCompactor, DEFAULT_COMPACTION } from './compaction.ts'
 import { openConnection } from './connection.ts'
 import { createReadingWriter } from './reading-writer.ts'

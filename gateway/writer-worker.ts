@@ -9,7 +9,16 @@ import {
   StorageError,
 } from '../db/index.ts'
 import { INGEST_ERROR_CODES } from './errors.ts'
-import type { BatchDone, BatchRequest, FromWriter, ToWriter, WriterWorkerOptions } from './writer-protocol.ts'
+import { AlertActionError, createAlertEngine } from './alerts/engine.ts'
+import type {
+  AlertReply,
+  AlertRequest,
+  BatchDone,
+  BatchRequest,
+  FromWriter,
+  ToWriter,
+  WriterWorkerOptions,
+} from './writer-protocol.ts'
 
 /** Per-reading rejects keep this much of the payload; message-level rejects keep all of it. */
 const READING_REJECT_PAYLOAD_BYTES = 4096
@@ -28,6 +37,7 @@ const validator = new compute.Validator({
   backfillWindowMs: options.backfillWindowMs,
 })
 const codes = compute.rejectCodes()
+const alertEngine = createAlertEngine(writer.alerts)
 const sensorsByMachine = new Map<number, Set<number>>()
 let autoRegister = new Set(writer.autoRegisterMachineIds())
 
@@ -125,6 +135,8 @@ function handleBatch(batch: BatchRequest): BatchDone {
       if (reason === UNKNOWN_SENSOR && autoRegister.has(machineId)) {
         const sensorId = writer.registerSensor(machineId, key)
         registerSpecs([{ machineId, sensorId, key, minValue: null, maxValue: null }])
+        // A new sensor may fall under a machine- or factory-scoped rule.
+        alertEngine.invalidate()
         extra.push({ sensorId, tsMs: part.rejectTsMs[i]!, value: part.rejectValue[i]! })
         continue
       }
@@ -140,7 +152,12 @@ function handleBatch(batch: BatchRequest): BatchDone {
   for (const r of rejects) rejectsByReason[r.reason] = (rejectsByReason[r.reason] ?? 0) + 1
   const base = { type: 'batch-done' as const, id: batch.id, readings: rows.count, rejectsByReason }
   try {
-    const result = writer.write(rows, rejects, batch.statuses)
+    let alerts: Pick<BatchDone, 'alerts' | 'alertError'> = {}
+    const result = writer.transaction(() => {
+      const written = writer.write(rows, rejects, batch.statuses)
+      alerts = evaluateAlerts(rows)
+      return written
+    })
     const committed = performance.now()
     return {
       ...base,
@@ -149,6 +166,7 @@ function handleBatch(batch: BatchRequest): BatchDone {
       duplicates: result.duplicates,
       validateMs: validated - started,
       commitMs: committed - validated,
+      ...alerts,
     }
   } catch (error) {
     const code = error instanceof StorageError ? error.code : 'DB_WRITE_FAILED'
@@ -162,6 +180,34 @@ function handleBatch(batch: BatchRequest): BatchDone {
       validateMs: validated - started,
       commitMs: performance.now() - validated,
     }
+  }
+}
+
+/** Alert evaluation runs in a savepoint: if it fails, the readings still commit and the engine reloads. */
+function evaluateAlerts(rows: ReadingColumns): Pick<BatchDone, 'alerts' | 'alertError'> {
+  try {
+    const alerts = alertEngine.onBatch(rows, Date.now())
+    return alerts.length > 0 ? { alerts } : {}
+  } catch (error) {
+    return { alertError: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+function handleAlertRequest(request: AlertRequest): AlertReply {
+  const reply = { type: 'alerts-done' as const, id: request.id }
+  try {
+    if (request.type === 'alerts-tick') {
+      const { transitions, rowsTouched } = alertEngine.tick(request.nowMs)
+      return { ...reply, transitions, rowsTouched }
+    }
+    const act = request.action === 'acknowledge' ? alertEngine.acknowledge : alertEngine.clear
+    const transitions = act(request.alertId, request.actor, request.comment, request.nowMs)
+    return { ...reply, transitions, rowsTouched: transitions.length }
+  } catch (error) {
+    const code =
+      error instanceof AlertActionError || error instanceof StorageError ? error.code : 'DB_WRITE_FAILED'
+    const message = error instanceof Error ? error.message : String(error)
+    return { ...reply, transitions: [], rowsTouched: 0, error: { code, message } }
   }
 }
 
@@ -200,12 +246,22 @@ port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'batch':
       post(handleBatch(message))
+      scheduleMaintenance()
       break
     case 'reload-sensors':
       reloadMachine(message.machineId)
+      alertEngine.invalidate()
       break
     case 'forget-machine':
       forgetMachine(message.machineId)
+      alertEngine.invalidate()
+      break
+    case 'reload-rules':
+      alertEngine.invalidate()
+      break
+    case 'alerts-tick':
+    case 'alert-action':
+      post(handleAlertRequest(message))
       break
     case 'checkpoint':
       try {
@@ -225,6 +281,24 @@ port.on('message', (message: ToWriter) => {
       break
   }
 })
+
+// Compaction and retention run here, in small steps between batches, because they need the one writer
+// connection; a step never delays an acknowledgement already computed.
+const MAINTENANCE_IDLE_MS = 1000
+let maintenancePending = false
+function scheduleMaintenance(): void {
+  if (maintenancePending) return
+  maintenancePending = true
+  setImmediate(() => {
+    maintenancePending = false
+    try {
+      if (writer.maintain()) scheduleMaintenance()
+    } catch {
+      // A step that fails (e.g. SQLITE_BUSY) rolls back whole and is retried on the next tick.
+    }
+  })
+}
+setInterval(scheduleMaintenance, MAINTENANCE_IDLE_MS).unref()
 
 const specs = writer.sensorSpecs()
 registerSpecs(specs)

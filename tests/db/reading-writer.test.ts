@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { openTestDb } from './helpers.ts'
+
+const T0 = Date.UTC(2024, 0, 1)
+let t: ReturnType<typeof openTestDb>
+afterEach(() => t?.close())
+
+describe('reading writer and compaction', () => {
+  it('ignores resends of readings in the hot log, in chunks and across chunk boundaries', () => {
+    t = openTestDb()
+    const [a, b] = t.sensorIds as [number, number]
+    expect(
+      t.write([
+        [a, T0, 1],
+        [a, T0 + 1000, 2],
+        [b, T0, 3],
+      ]),
+    ).toEqual({ inserted: 3, duplicates: 0, rejects: 0 })
+    expect(
+      t.write([
+        [a, T0, 9],
+        [a, T0 + 2000, 4],
+      ]),
+    ).toEqual({ inserted: 1, duplicates: 1, rejects: 0 })
+    t.compactor.drain()
+    expect(t.write([[a, T0 + 3000, 5]])).toEqual({ inserted: 1, duplicates: 0, rejects: 0 })
+    // Resends of chunked readings, a late reading between them and a duplicate inside the batch.
+    expect(
+      t.write([
+        [a, T0 + 1000, 9],
+        [a, T0 + 500, 6],
+        [a, T0 + 500, 7],
+        [b, T0, 9],
+      ]),
+    ).toEqual({
+      inserted: 1,
+      duplicates: 3,
+      rejects: 0,
+    })
+    t.compactor.drain()
+    expect(
+      t.write([
+        [a, T0 + 500, 9],
+        [a, T0 + 3000, 9],
+      ]).inserted,
+    ).toBe(0)
+    expect(t.storage.readings.range(a, 0, T0 + 10_000, 100)).toEqual([
+      { tsMs: T0, value: 1 },
+      { tsMs: T0 + 500, value: 6 },
+      { tsMs: T0 + 1000, value: 2 },
+      { tsMs: T0 + 2000, value: 4 },
+      { tsMs: T0 + 3000, value: 5 },
+    ])
+    expect(t.storage.readings.count({ sensorId: a, fromMs: T0 + 500, toMs: T0 + 3000 })).toBe(3)
+  })
+
+  it('keeps the limit and order of range queries over chunks and hot rows', () => {
+    t = openTestDb()
+    const a = t.sensorIds[0]!
+    for (let i = 0; i < 10; i++) t.write([[a, T0 + i * 1000, i]])
+    t.compactor.step()
+    t.write([[a, T0 - 1000, -1]])
+    expect(t.storage.readings.range(a, 0, T0 + 1e6, 3)).toEqual([
+      { tsMs: T0 - 1000, value: -1 },
+      { tsMs: T0, value: 0 },
+      { tsMs: T0 + 1000, value: 1 },
+    ])
+    expect([...t.storage.readings.pages(a, 0, T0 + 1e6, 4)].map((p) => p.length)).toEqual([4, 4, 3])
+  })
+
+  it('leaves hot log and chunks untouched when a compaction fails mid-transaction', () => {
+    t = openTestDb()
+    const a = t.sensorIds[0]!
+    t.write([
+      [a, T0, 1],
+      [a, T0 + 1000, 2],
+    ])
+    t.db.exec(
+      `CREATE TEMP TRIGGER fail_rollup BEFORE INSERT ON rollups_1h BEGIN SELECT RAISE(ABORT, 'injected'); END`,
+    )
+    expect(() => t.compactor.step()).toThrow('injected')
+    const count = (table: string) => t.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()
+    expect([count('readings_hot'), count('reading_chunks'), count('rollups_1m')]).toEqual([2, 0, 0])
+    expect(t.write([[a, T0, 1]]).duplicates).toBe(1)
+    t.db.exec('DROP TRIGGER fail_rollup')
+    expect(t.compactor.step()?.readings).toBe(2)
+    expect([count('readings_hot'), count('reading_chunks'), count('rollups_1h')]).toEqual([0, 1, 1])
+    expect(t.write([[a, T0 + 1000, 2]]).duplicates).toBe(1)
+  })
+})
