@@ -13,6 +13,7 @@ import { registerFactoryRoutes } from './routes/factories.ts'
 import { registerMachineRoutes } from './routes/machines.ts'
 import { registerReadingRoutes } from './routes/readings.ts'
 import { registerSensorRoutes } from './routes/sensors.ts'
+import { registerSeriesRoutes } from './routes/series.ts'
 import { type HealthReport, registerSystemRoutes } from './routes/system.ts'
 import { registerTokenRoutes } from './routes/tokens.ts'
 
@@ -89,6 +90,7 @@ export function createApp(options: ApiOptions): ApiApp {
   registerMachineRoutes(app, options.storage)
   registerSensorRoutes(app, options.storage)
   registerReadingRoutes(app, options.storage)
+  registerSeriesRoutes(app, options.storage)
   registerAnalyticsRoutes(app, options.storage)
   registerTokenRoutes(app, options.storage)
   registerDocsRoutes(app)
