@@ -7,15 +7,20 @@ import type { Logger } from 'pino'
 import { type Storage, StorageError } from '../db/index.ts'
 import { type AuthEnv, bearerAuth } from './auth.ts'
 import { ApiError, type ApiErrorCode, errorBody } from './errors.ts'
+import { registerAlertRuleRoutes } from './routes/alert-rules.ts'
+import { type AlertingApi, registerAlertRoutes } from './routes/alerts.ts'
 import { registerAnalyticsRoutes } from './routes/analytics.ts'
 import { registerDocsRoutes } from './routes/docs.ts'
+import { registerEventRoutes } from './routes/events.ts'
 import { registerFactoryRoutes } from './routes/factories.ts'
+import { registerJobRoutes } from './routes/jobs.ts'
 import { registerMachineRoutes } from './routes/machines.ts'
 import { registerReadingRoutes } from './routes/readings.ts'
 import { registerSensorRoutes } from './routes/sensors.ts'
 import { registerSeriesRoutes } from './routes/series.ts'
 import { type HealthReport, registerSystemRoutes } from './routes/system.ts'
 import { registerTokenRoutes } from './routes/tokens.ts'
+import { registerWebhookRoutes } from './routes/webhooks.ts'
 
 export interface ApiOptions {
   storage: Storage
@@ -23,6 +28,8 @@ export interface ApiOptions {
   maxBodyBytes: number
   health(): HealthReport
   metrics(): Promise<{ contentType: string; body: string }>
+  /** Acknowledge/clear, the alert event stream and the job list; absent when no gateway runs. */
+  alerting?: AlertingApi
 }
 
 export type ApiApp = OpenAPIHono<AuthEnv>
@@ -93,6 +100,11 @@ export function createApp(options: ApiOptions): ApiApp {
   registerSeriesRoutes(app, options.storage)
   registerAnalyticsRoutes(app, options.storage)
   registerTokenRoutes(app, options.storage)
+  registerAlertRuleRoutes(app, options.storage)
+  registerAlertRoutes(app, options.storage, options.alerting)
+  registerEventRoutes(app, options.alerting)
+  registerWebhookRoutes(app, options.storage)
+  registerJobRoutes(app, options.storage, options.alerting)
   registerDocsRoutes(app)
   return app
 }

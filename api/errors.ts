@@ -11,6 +11,10 @@ export const API_ERRORS = {
   API_SCOPE_FORBIDDEN: { status: 403, description: 'The token is valid but its scope does not allow this.' },
   API_NOT_FOUND: { status: 404, description: 'The route or the resource does not exist.' },
   API_RESOURCE_CONFLICT: { status: 409, description: 'A resource with the same key already exists.' },
+  API_ALERT_STATE_CONFLICT: {
+    status: 409,
+    description: 'The alert is not in a state that allows this (e.g. acknowledging a cleared alert).',
+  },
   API_BODY_TOO_LARGE: { status: 413, description: 'The request body exceeds FACTORY_HTTP_MAX_BODY_BYTES.' },
   API_STORAGE_UNAVAILABLE: {
     status: 503,

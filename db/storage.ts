@@ -3,11 +3,14 @@ import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { createAccess } from './access.ts'
+import { createAlertStore } from './alerts.ts'
 import { type CatalogChange, createCatalog } from './catalog.ts'
 import { openConnection } from './connection.ts'
+import { createJobStore } from './jobs.ts'
 import { migrate } from './migrate.ts'
 import { createOverviewQueries } from './overview.ts'
 import { createReadingQueries } from './readings.ts'
+import { createWebhookStore } from './webhooks.ts'
 
 export interface StorageOptions {
   dataDir: string
@@ -36,6 +39,9 @@ export function openStorage(options: StorageOptions) {
     catalog,
     access: createAccess(db),
     readings: createReadingQueries(db),
+    alerts: createAlertStore(db),
+    jobs: createJobStore(db),
+    webhooks: createWebhookStore(db),
     /** The dashboard's tree and latest-by-id reads. */
     overview: createOverviewQueries(db),
     /** Catalog changes the gateway must know about (sensor specs, auto-registration, deletions). */

@@ -4,7 +4,15 @@ import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { MachineStatus } from '../db/index.ts'
 import { INGEST_ERROR_CODES, IngestError } from './errors.ts'
-import type { BatchDone, BatchRequest, FromWriter, ToWriter, WriterWorkerOptions } from './writer-protocol.ts'
+import type {
+  AlertReply,
+  AlertRequest,
+  BatchDone,
+  BatchRequest,
+  FromWriter,
+  ToWriter,
+  WriterWorkerOptions,
+} from './writer-protocol.ts'
 
 export interface IngestMessage {
   machineId: number
@@ -23,6 +31,8 @@ export interface GatewayOptions {
   logger: Logger
   /** Called after every batch, committed or not, for metrics. */
   onBatch?: (done: BatchDone, messages: number) => void
+  /** Replies to `alerts()` requests. */
+  onAlertReply?: (reply: AlertReply) => void
 }
 
 interface Pending {
@@ -39,6 +49,8 @@ export interface Gateway {
   reloadSensors(machineId: number): void
   forgetMachine(machineId: number): void
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void
+  /** Sends work to the writer's alert engine; replies arrive through `onAlertReply`. */
+  alerts(message: AlertRequest | { type: 'reload-rules' }): void
   /** Messages waiting for a commit, queued or in flight. */
   queueDepth(): number
   isWriterAlive(): boolean
@@ -162,6 +174,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         resolve()
       } else if (message.type === 'batch-done') onBatchDone(message)
       else if (message.type === 'closed') closing?.()
+      else if (message.type === 'alerts-done') options.onAlertReply?.(message)
     }
     worker.on('message', onMessage)
     worker.once('error', reject)
@@ -192,6 +205,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reloadSensors: (machineId) => send({ type: 'reload-sensors', machineId }),
     forgetMachine: (machineId) => send({ type: 'forget-machine', machineId }),
     checkpoint: (mode) => send({ type: 'checkpoint', mode }),
+    alerts(message) {
+      if (alive) send(message)
+      else if (message.type !== 'reload-rules') {
+        options.onAlertReply?.({
+          type: 'alerts-done',
+          id: message.id,
+          transitions: [],
+          rowsTouched: 0,
+          error: { code: 'INGEST_WRITER_DOWN', message: 'writer thread is not running' },
+        })
+      }
+    },
     queueDepth: () => queue.length + [...inFlight.values()].reduce((n, b) => n + b.length, 0),
     isWriterAlive: () => alive,
     async close() {

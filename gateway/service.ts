@@ -6,12 +6,12 @@ import type { Logger } from 'pino'
 import { createApp, type HealthReport, type HttpServer, listen } from '../api/index.ts'
 import { type Broker, createBroker } from '../broker/index.ts'
 import { openStorage, type Storage } from '../db/index.ts'
+import { type Alerting, createAlerting } from './alerts/index.ts'
 import type { ServiceConfig } from './config.ts'
 import { createGateway, type Gateway } from './gateway.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 
 export const ADMIN_TOKEN_FILE = 'admin-token'
-const CHECKPOINT_INTERVAL_MS = 30_000
 
 export interface Service {
   config: ServiceConfig
@@ -21,6 +21,8 @@ export interface Service {
   gateway: Gateway
   broker: Broker
   metrics: Metrics
+  /** Alert notifications, webhooks and the job scheduler. */
+  alerting: Alerting
   /** Set only on the very first start, when the admin token was created. */
   createdAdminToken: string | null
   stop(): Promise<void>
@@ -44,6 +46,16 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
   }
   const createdAdminToken = await ensureAdminToken(storage, config.dataDir)
 
+  const alerting = createAlerting({
+    storage,
+    logger: logger.child({ area: 'alerts' }),
+    registry: metrics.registry,
+    // Bound late: the gateway and the broker are created below, and these run only after start().
+    send: (message) => gateway.alerts(message),
+    publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+    checkpoint: () => gateway.checkpoint('PASSIVE'),
+  })
+
   let lastCommitMs: number | null = null
   const gateway = await createGateway({
     writer: {
@@ -56,9 +68,11 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     maxBatchMessages: config.ingest.maxBatchMessages,
     maxBatchBytes: config.ingest.maxBatchBytes,
     logger: logger.child({ area: 'gateway' }),
+    onAlertReply: (reply) => alerting.onReply(reply),
     onBatch(done, messages) {
       metrics.batchMessages.observe(messages)
       metrics.commitMs.observe(done.commitMs)
+      alerting.onBatch(done)
       if (done.ok) {
         lastCommitMs = Date.now()
         metrics.messagesCommitted.inc(messages)
@@ -124,6 +138,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     logger: logger.child({ area: 'api' }),
     maxBodyBytes: config.http.maxBodyBytes,
     health,
+    alerting: alerting.api,
     metrics: () => {
       metrics.queueDepth.set(gateway.queueDepth())
       metrics.connectedDevices.set(broker.connectedDevices())
@@ -134,8 +149,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
   const http: HttpServer = await listen(app, config.http.host, config.http.port)
   logger.info({ host: config.http.host, port: http.port }, 'http api listening')
 
-  const checkpoints = setInterval(() => gateway.checkpoint('PASSIVE'), CHECKPOINT_INTERVAL_MS)
-  checkpoints.unref()
+  // WAL checkpoints, stale-sensor checks and the other periodic jobs.
+  alerting.start()
 
   let stopping: Promise<void> | null = null
   return {
@@ -146,13 +161,15 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     gateway,
     broker,
     metrics,
+    alerting,
     createdAdminToken,
     stop() {
       stopping ??= (async () => {
-        clearInterval(checkpoints)
+        await alerting.stopJobs()
         // Stop new MQTT traffic first, then let the writer finish what was already accepted.
         await broker.close()
         await gateway.close()
+        alerting.close()
         await http.close()
         metrics.stop()
         storage.close()

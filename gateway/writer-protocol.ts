@@ -1,5 +1,5 @@
 // Messages between the gateway (broker thread) and its writer worker thread.
-import type { MachineStatus } from '../db/index.ts'
+import type { AlertTransition, MachineStatus } from '../db/index.ts'
 
 export interface WriterWorkerOptions {
   file: string
@@ -29,6 +29,8 @@ export type ToWriter =
   | { type: 'reload-sensors'; machineId: number }
   | { type: 'forget-machine'; machineId: number }
   | { type: 'checkpoint'; mode: 'PASSIVE' | 'TRUNCATE' }
+  | { type: 'reload-rules' }
+  | AlertRequest
   | { type: 'close' }
 
 export interface BatchDone {
@@ -42,10 +44,36 @@ export interface BatchDone {
   rejectsByReason: Record<string, number>
   validateMs: number
   commitMs: number
+  /** Alert changes made in this batch's transaction. */
+  alerts?: AlertTransition[]
+  /** Set when alert evaluation failed; the readings committed anyway. */
+  alertError?: string
+}
+
+/** Work for the alert engine that is not a batch: a scheduler tick, or an acknowledge/clear from the API. */
+export type AlertRequest =
+  | { type: 'alerts-tick'; id: number; nowMs: number }
+  | {
+      type: 'alert-action'
+      id: number
+      action: 'acknowledge' | 'clear'
+      alertId: number
+      actor: string
+      comment: string | null
+      nowMs: number
+    }
+
+export interface AlertReply {
+  type: 'alerts-done'
+  id: number
+  transitions: AlertTransition[]
+  rowsTouched: number
+  error?: { code: string; message: string }
 }
 
 export type FromWriter =
   | { type: 'ready'; sensors: number }
   | BatchDone
+  | AlertReply
   | { type: 'closed' }
   | { type: 'fatal'; message: string }
