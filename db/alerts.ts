@@ -170,7 +170,7 @@ export function createAlertStore(db: Sqlite) {
     // A rule's pending state is meaningless once its condition or scope changes.
     resetStates: db.prepare('DELETE FROM alert_rule_states WHERE rule_id = ?'),
     getAlert: db.prepare(`${ALERT_SELECT} WHERE a.id = ?`),
-    events: db.prepare('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY at_ms, id'),
+    events: db.prepare('SELECT * FROM alert_events WHERE alert_id = ? ORDER BY id'),
   }
 
   const write = <T>(what: string, fn: () => T): T => {

@@ -32,6 +32,8 @@ export function createAlertEngine(ledger: AlertLedger) {
   const lastSeen = new Map<number, number>()
   /** Bindings waiting for a for-duration to expire without further readings. */
   const pending = new Set<Binding>()
+  /** The audit trail records when the gateway saw a change; the alert itself keeps reading times. */
+  let eventNowMs = 0
   let needsReload = true
 
   // Per-call scratch: what changed, written once per binding at the end.
@@ -100,7 +102,7 @@ export function createAlertEngine(ledger: AlertLedger) {
       value,
       tsMs,
     })
-    ledger.addEvent(id, atMs, 'opened', null, { value, tsMs, pendingSinceMs: b.pendingSinceMs })
+    ledger.addEvent(id, eventNowMs, 'opened', null, { value, tsMs, pendingSinceMs: b.pendingSinceMs })
     b.alertId = id
     b.triggerCount = 1
     index.byAlert.set(id, b)
@@ -122,7 +124,7 @@ export function createAlertEngine(ledger: AlertLedger) {
       touched.delete(b)
     }
     ledger.clear(id, atMs, actor)
-    ledger.addEvent(id, atMs, 'cleared', actor === AUTO_ACTOR ? null : actor, { ...detail, comment })
+    ledger.addEvent(id, eventNowMs, 'cleared', actor === AUTO_ACTOR ? null : actor, { ...detail, comment })
     index.byAlert.delete(id)
     b.alertId = null
     b.triggerCount = 0
@@ -192,6 +194,7 @@ export function createAlertEngine(ledger: AlertLedger) {
   }
 
   const run = <T>(fn: () => T, nowMs: number): { value: T; transitions: AlertTransition[] } => {
+    eventNowMs = nowMs
     dirty.clear()
     touched.clear()
     changes = []
