@@ -54,7 +54,7 @@ impl Scale {
             Scale::Div(k) => (value * k as f64).round(),
             Scale::Mul(m) => (value / m as f64).round(),
         };
-        if !(q.abs() <= MAX_SAFE) {
+        if q.is_nan() || q.abs() > MAX_SAFE {
             return None;
         }
         let back = self.restore(q as i64);
