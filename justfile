@@ -41,3 +41,11 @@ bench:
 # Regenerate docs/api.md from the OpenAPI document.
 docs-api:
     node --import tsx api/write-api-docs.ts
+
+# Build a large seeded database (options: just seed --hours 28 --active-sensors 10000 --data-dir ./data-seed).
+seed *ARGS:
+    node --import tsx db/seeds/seed.ts {{ARGS}}
+
+# Storage benchmark: seeds ~100M readings, then measures size, queries, ingest and write amplification.
+bench-storage:
+    BENCH_HOURS=${BENCH_HOURS:-3} node --import tsx tests/bench/storage-bench.ts
