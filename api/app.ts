@@ -6,10 +6,13 @@ import { HTTPException } from 'hono/http-exception'
 import type { Logger } from 'pino'
 import { type Storage, StorageError } from '../db/index.ts'
 import { type AuthEnv, bearerAuth } from './auth.ts'
+import { corsFor } from './cors.ts'
 import { ApiError, type ApiErrorCode, errorBody } from './errors.ts'
+import { rateLimit } from './rate-limit.ts'
 import { registerAlertRuleRoutes } from './routes/alert-rules.ts'
 import { type AlertingApi, registerAlertRoutes } from './routes/alerts.ts'
 import { registerAnalyticsRoutes } from './routes/analytics.ts'
+import { registerAuditRoutes } from './routes/audit.ts'
 import { registerDocsRoutes } from './routes/docs.ts'
 import { registerEventRoutes } from './routes/events.ts'
 import { registerFactoryRoutes } from './routes/factories.ts'
@@ -26,6 +29,10 @@ export interface ApiOptions {
   storage: Storage
   logger: Logger
   maxBodyBytes: number
+  /** Origins allowed by CORS; absent or empty: CORS off. */
+  corsOrigins?: readonly string[]
+  /** Requests per minute per API token; absent or 0: no limit. */
+  rateLimitPerMin?: number
   health(): HealthReport
   metrics(): Promise<{ contentType: string; body: string }>
   /** Acknowledge/clear, the alert event stream and the job list; absent when no gateway runs. */
@@ -38,6 +45,19 @@ const STORAGE_STATUS: Record<StorageError['code'], ApiErrorCode> = {
   DB_CONFLICT: 'API_RESOURCE_CONFLICT',
   DB_NOT_FOUND: 'API_NOT_FOUND',
   DB_WRITE_FAILED: 'API_STORAGE_UNAVAILABLE',
+}
+
+// Refusals worth an audit row: someone without the right token, or one sending too fast.
+const AUDITED: ReadonlySet<ApiErrorCode> = new Set<ApiErrorCode>([
+  'API_AUTH_REQUIRED',
+  'API_AUTH_INVALID',
+  'API_SCOPE_FORBIDDEN',
+  'API_RATE_LIMITED',
+])
+
+function remoteAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined
+  return env?.incoming?.socket?.remoteAddress
 }
 
 function sendError(c: Context, error: ApiError) {
@@ -58,7 +78,17 @@ export function createApp(options: ApiOptions): ApiApp {
   })
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) return sendError(c, error)
+    if (error instanceof ApiError) {
+      if (AUDITED.has(error.code)) {
+        options.storage.audit.record({
+          source: 'http',
+          reason: error.code,
+          remoteAddress: remoteAddress(c),
+          detail: `${c.req.method} ${c.req.path}`,
+        })
+      }
+      return sendError(c, error)
+    }
     if (error instanceof StorageError)
       return sendError(c, new ApiError(STORAGE_STATUS[error.code], error.message))
     if (error instanceof HTTPException && error.status < 500) {
@@ -72,6 +102,7 @@ export function createApp(options: ApiOptions): ApiApp {
     sendError(c, new ApiError('API_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
   )
 
+  app.use('*', corsFor(options.corsOrigins ?? []))
   app.use(
     '*',
     bodyLimit({
@@ -85,6 +116,7 @@ export function createApp(options: ApiOptions): ApiApp {
   )
   const auth = bearerAuth(options.storage.access)
   app.use('/api/*', auth)
+  app.use('/api/*', rateLimit({ perMin: options.rateLimitPerMin ?? 0 }))
   app.use('/metrics', auth)
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -100,6 +132,7 @@ export function createApp(options: ApiOptions): ApiApp {
   registerSeriesRoutes(app, options.storage)
   registerAnalyticsRoutes(app, options.storage)
   registerTokenRoutes(app, options.storage)
+  registerAuditRoutes(app, options.storage)
   registerAlertRuleRoutes(app, options.storage)
   registerAlertRoutes(app, options.storage, options.alerting)
   registerEventRoutes(app, options.alerting)

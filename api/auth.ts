@@ -7,7 +7,7 @@ export type AuthEnv = { Variables: { token: ApiToken } }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/** Read-only tokens may GET; anything that changes state, and token management, needs an admin token. */
+/** Read-only tokens may GET; anything that changes state, token management and the audit log need admin. */
 export function bearerAuth(access: Storage['access']): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization')
@@ -15,7 +15,10 @@ export function bearerAuth(access: Storage['access']): MiddlewareHandler<AuthEnv
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
     const token = match ? await access.verifyToken(match[1]!) : null
     if (!token) throw new ApiError('API_AUTH_INVALID', 'the bearer token is not valid')
-    const needsAdmin = !READ_METHODS.has(c.req.method) || c.req.path.startsWith('/api/v1/tokens')
+    const needsAdmin =
+      !READ_METHODS.has(c.req.method) ||
+      c.req.path.startsWith('/api/v1/tokens') ||
+      c.req.path.startsWith('/api/v1/audit')
     if (needsAdmin && token.scope !== 'admin') {
       throw new ApiError('API_SCOPE_FORBIDDEN', `a ${token.scope} token cannot ${c.req.method} ${c.req.path}`)
     }

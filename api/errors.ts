@@ -16,6 +16,11 @@ export const API_ERRORS = {
     description: 'The alert is not in a state that allows this (e.g. acknowledging a cleared alert).',
   },
   API_BODY_TOO_LARGE: { status: 413, description: 'The request body exceeds FACTORY_HTTP_MAX_BODY_BYTES.' },
+  API_RATE_LIMITED: {
+    status: 429,
+    description:
+      'The token sent more than FACTORY_HTTP_RATE_LIMIT_PER_MIN requests; retry after `Retry-After` seconds.',
+  },
   API_STORAGE_UNAVAILABLE: {
     status: 503,
     description: 'The database cannot be written right now; retry later.',

@@ -1,28 +1,20 @@
-// The embedded MQTT broker: Aedes behind a frame guard, device authentication, topic ACLs, and the hook
-// that holds each telemetry message until the gateway reports it committed.
-import { createServer, type Server, type Socket } from 'node:net'
+// The embedded MQTT broker: Aedes behind a frame guard and rate limits, device authentication, topic ACLs,
+// and the hook that holds each telemetry message until the gateway reports it committed.
+import type { Duplex } from 'node:stream'
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes'
 import type { Logger } from 'pino'
 import { guardFrames } from './frame-guard.ts'
+import { checkTopicLimits, createRateLimiter, type RateDecision } from './limits.ts'
+import { startListeners, type TlsMaterial } from './listeners.ts'
+import { countedError, type RefusalDetail, type RefusalReason, refusalForClientError } from './refusals.ts'
 import { canSubscribe, classifyPublish, type MachineAddress } from './topics.ts'
+
+export { REFUSAL_REASONS, type RefusalDetail, type RefusalReason } from './refusals.ts'
 
 export interface DeviceIdentity extends MachineAddress {
   machineId: number
   username: string
 }
-
-/** Why the broker refused a connection, publish or subscription (metrics label, log field, docs/errors.md). */
-export const REFUSAL_REASONS = [
-  'AUTH_CREDENTIALS_MISSING',
-  'AUTH_CREDENTIALS_INVALID',
-  'AUTH_CLIENT_ID_MISMATCH',
-  'ACL_TOPIC_NOT_OWNED',
-  'ACL_TOPIC_RESERVED',
-  'ACL_TOPIC_INVALID',
-  'ACL_SUBSCRIBE_DENIED',
-  'MQTT_PACKET_TOO_LARGE',
-] as const
-export type RefusalReason = (typeof REFUSAL_REASONS)[number]
 
 export interface TelemetryMessage {
   device: DeviceIdentity
@@ -32,22 +24,48 @@ export interface TelemetryMessage {
   receivedMs: number
 }
 
+/** Limits every client is held to; see docs/security.md. */
+export interface BrokerLimits {
+  maxConnections: number
+  /** New connections per minute from one address; 0 turns the limit off. */
+  connectRatePerIpPerMin: number
+  /** Publishes per second per device (anonymous clients: per client id); 0 turns the limit off. */
+  publishRatePerS: number
+  publishBurst: number
+  /** How long a connection or publish over its rate may be delayed before it is refused instead. */
+  throttleMaxMs: number
+  maxTopicLevels: number
+  maxTopicBytes: number
+  /** A client that does not read what it is sent for this long is disconnected; 0 waits forever. */
+  drainTimeoutMs: number
+  /** QoS 2 messages one client may leave waiting for PUBREL. */
+  maxInflightInbound: number
+}
+
 export interface BrokerOptions {
   host: string
   port: number
+  /** MQTT over WebSockets on this port; null or absent: off. */
+  wsPort?: number | null
+  /** When set, both the MQTT and the WebSocket listener speak TLS 1.2 or later only. */
+  tls?: TlsMaterial | null
   maxPacketBytes: number
   /** Development only: accept clients without credentials (their telemetry is not stored). */
   allowAnonymous: boolean
+  limits: BrokerLimits
   logger: Logger
   authenticateDevice(username: string, password: string): Promise<DeviceIdentity | null>
   /** Must call done(null) only once the message is durably committed; done(error) withholds the PUBACK. */
   onTelemetry(message: TelemetryMessage, done: (error: Error | null) => void): void
   onDeviceStatus(machineId: number, status: 'online' | 'offline', atMs: number): void
-  onRefusal(reason: RefusalReason, clientId: string): void
+  onRefusal(reason: RefusalReason, detail: RefusalDetail): void
+  /** A connection or publish was delayed by a rate limit. */
+  onThrottle?(kind: 'connect' | 'publish'): void
 }
 
 export interface Broker {
   port: number
+  wsPort: number | null
   connectedClients(): number
   connectedDevices(): number
   /** Publishes a server message (e.g. alert notifications) to subscribers. */
@@ -58,23 +76,108 @@ export interface Broker {
 
 // Aedes accepts a callback error that carries the CONNACK return code.
 function connackError(message: string, returnCode: 2 | 4 | 5): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError
+  return countedError(Object.assign(new Error(message), { returnCode })) as AuthenticateError
 }
+
+// Refusals are logged one by one only up to this many per reason and window; the rest are summed.
+const LOG_WINDOW_MS = 10_000
+const LOG_PER_REASON_PER_WINDOW = 20
+const MAX_LOGGED_TOPIC_CHARS = 200
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const log = options.logger
+  const limits = options.limits
   const devices = new WeakMap<Client, DeviceIdentity>()
-  const sessionsPerMachine = new Map<number, number>()
+  const addresses = new WeakMap<object, string>()
+  const emptyPersistentIds = new WeakSet<Client>()
+  const sessionsPerMachine = new Map<number, Set<Client>>()
+  let openConnections = 0
 
-  const refuse = (reason: RefusalReason, client: Client | null, detail: Record<string, unknown> = {}) => {
-    options.onRefusal(reason, client?.id ?? '')
-    log.warn({ reason, clientId: client?.id, ...detail }, 'mqtt request refused')
+  const connectLimiter = createRateLimiter<string>({
+    ratePerS: limits.connectRatePerIpPerMin / 60,
+    burst: Math.max(1, limits.connectRatePerIpPerMin),
+    throttleMaxMs: limits.throttleMaxMs,
+  })
+  const publishLimiter = createRateLimiter<number | string>({
+    ratePerS: limits.publishRatePerS,
+    burst: limits.publishBurst,
+    throttleMaxMs: limits.throttleMaxMs,
+  })
+
+  let logWindowStartMs = Date.now()
+  const loggedPerReason = new Map<RefusalReason, number>()
+  const logRefusal = (reason: RefusalReason, detail: RefusalDetail) => {
+    const nowMs = Date.now()
+    if (nowMs - logWindowStartMs > LOG_WINDOW_MS) {
+      const suppressed = Object.fromEntries(
+        [...loggedPerReason].filter(([, n]) => n > LOG_PER_REASON_PER_WINDOW).map(([r, n]) => [r, n]),
+      )
+      if (Object.keys(suppressed).length > 0)
+        log.warn({ refusals: suppressed }, 'mqtt refusals in the last window')
+      loggedPerReason.clear()
+      logWindowStartMs = nowMs
+    }
+    const n = (loggedPerReason.get(reason) ?? 0) + 1
+    loggedPerReason.set(reason, n)
+    if (n <= LOG_PER_REASON_PER_WINDOW) log.warn({ reason, ...detail }, 'mqtt request refused')
+    else log.debug({ reason, ...detail }, 'mqtt request refused')
+  }
+
+  const refuse = (
+    reason: RefusalReason,
+    client: Client | null,
+    extra: { username?: string; topic?: string; remoteAddress?: string } = {},
+  ) => {
+    const detail: RefusalDetail = {
+      clientId: client?.id ?? '',
+      username: extra.username ?? (client ? devices.get(client)?.username : undefined),
+      remoteAddress: extra.remoteAddress ?? (client ? addresses.get(client.conn) : undefined),
+      topic: extra.topic?.slice(0, MAX_LOGGED_TOPIC_CHARS),
+    }
+    options.onRefusal(reason, detail)
+    logRefusal(reason, detail)
+  }
+
+  /** Runs `go` now, later (throttled) or never (refused), as the rate decision says. */
+  const applyRate = (
+    decision: RateDecision,
+    kind: 'connect' | 'publish',
+    client: Client,
+    go: () => void,
+    refused: () => void,
+  ) => {
+    if (decision.kind === 'go') return go()
+    if (decision.kind === 'refuse') return refused()
+    options.onThrottle?.(kind)
+    setTimeout(() => (client.closed ? refused() : go()), decision.waitMs)
   }
 
   const aedes = await Aedes.createBroker({
     // Device client ids are "<factory>.<machine>", longer than the 23 characters MQTT 3.1.1 guarantees.
     maxClientsIdLength: 160,
+    maxTopicLevels: limits.maxTopicLevels,
+    drainTimeout: limits.drainTimeoutMs,
+    maxInflightInbound: limits.maxInflightInbound,
+    preConnect(client, packet, callback) {
+      // Remembered here because Aedes replaces an empty client id before authenticate runs. [MQTT-3.1.3-8]
+      if (packet.clientId === '' && packet.clean === false) emptyPersistentIds.add(client)
+      const remoteAddress = addresses.get(client.conn) ?? ''
+      applyRate(
+        connectLimiter.take(remoteAddress),
+        'connect',
+        client,
+        () => callback(null, true),
+        () => {
+          refuse('MQTT_CONNECT_RATE_EXCEEDED', client)
+          callback(countedError(new Error('connection rate exceeded')), false)
+        },
+      )
+    },
     authenticate(client, username, password, callback) {
+      if (emptyPersistentIds.has(client)) {
+        refuse('AUTH_CLIENT_ID_EMPTY', client)
+        return callback(connackError('a persistent session needs a client id', 2), false)
+      }
       if (!username || !password) {
         if (options.allowAnonymous) return callback(null, true)
         refuse('AUTH_CREDENTIALS_MISSING', client)
@@ -101,83 +204,131 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     },
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null)
+      const topic = packet.topic
+      const deny = (reason: RefusalReason) => {
+        refuse(reason, client, { topic })
+        callback(countedError(new Error(reason)))
+      }
+      const tooBig = checkTopicLimits(topic, limits)
+      if (tooBig) return deny(tooBig)
       const device = devices.get(client)
-      if (!device) {
-        // Anonymous development clients may publish anywhere but $SYS; nothing they send is stored.
-        if (packet.topic.startsWith('$')) return callback(new Error('reserved topic'))
-        return callback(null)
-      }
-      const kind = classifyPublish(packet.topic, device)
-      if (kind === 'status' || kind === 'other-own') return callback(null)
-      if (kind !== 'telemetry') {
-        refuse(kind, client, { topic: packet.topic })
-        return callback(new Error(kind))
-      }
-      options.onTelemetry(
-        {
-          device,
-          clientId: client.id,
-          topic: packet.topic,
-          payload: packet.payload as Buffer,
-          receivedMs: Date.now(),
+      const kind = device
+        ? classifyPublish(topic, device)
+        : topic.startsWith('$')
+          ? 'ACL_TOPIC_RESERVED'
+          : 'other-own'
+      if (kind !== 'telemetry' && kind !== 'status' && kind !== 'other-own') return deny(kind)
+      applyRate(
+        publishLimiter.take(device ? device.machineId : `anonymous:${client.id}`),
+        'publish',
+        client,
+        () => {
+          // Anonymous development clients may publish anywhere but $ topics; nothing they send is stored.
+          if (!device || kind !== 'telemetry') return callback(null)
+          options.onTelemetry(
+            { device, clientId: client.id, topic, payload: packet.payload as Buffer, receivedMs: Date.now() },
+            (error) => callback(error),
+          )
         },
-        (error) => callback(error),
+        () => deny('MQTT_PUBLISH_RATE_EXCEEDED'),
       )
     },
     authorizeSubscribe(client, subscription, callback) {
       const device = client ? devices.get(client) : undefined
-      if (!device && options.allowAnonymous) return callback(null, subscription)
-      if (device && canSubscribe(subscription.topic, device)) return callback(null, subscription)
-      refuse('ACL_SUBSCRIBE_DENIED', client, { topic: subscription.topic })
+      const tooBig = checkTopicLimits(subscription.topic, limits)
+      if (tooBig) refuse(tooBig, client, { topic: subscription.topic })
+      else if (!device && options.allowAnonymous) return callback(null, subscription)
+      else if (device && canSubscribe(subscription.topic, device)) return callback(null, subscription)
+      else refuse('ACL_SUBSCRIBE_DENIED', client, { topic: subscription.topic })
       // A null subscription answers 0x80 (failure) in the SUBACK and keeps the connection. [MQTT-3.9.3-2]
       callback(null, null as unknown as Subscription)
     },
   })
 
-  aedes.on('clientReady', (client) => {
+  // Live sessions are tracked here rather than read from aedes.connectedClients: under client-id take-over
+  // races Aedes can register a client whose connection already ended and never unregister it, so each
+  // session is also released when its connection closes.
+  const live = new Set<Client>()
+  const release = (client: Client) => {
+    if (!live.delete(client)) return
     const device = devices.get(client)
-    if (!device) return
-    const sessions = (sessionsPerMachine.get(device.machineId) ?? 0) + 1
-    sessionsPerMachine.set(device.machineId, sessions)
-    if (sessions === 1) options.onDeviceStatus(device.machineId, 'online', Date.now())
-  })
-  aedes.on('clientDisconnect', (client) => {
-    const device = devices.get(client)
-    if (!device) return
-    const sessions = (sessionsPerMachine.get(device.machineId) ?? 1) - 1
-    if (sessions > 0) sessionsPerMachine.set(device.machineId, sessions)
-    else {
+    const sessions = device && sessionsPerMachine.get(device.machineId)
+    if (!device || !sessions?.delete(client)) return
+    if (sessions.size === 0) {
       sessionsPerMachine.delete(device.machineId)
       options.onDeviceStatus(device.machineId, 'offline', Date.now())
     }
+  }
+  aedes.on('client', (client) => {
+    if (client.closed || client.conn.destroyed) return
+    live.add(client)
+    client.conn.once('close', () => release(client))
+    const device = devices.get(client)
+    if (!device) return
+    const sessions = sessionsPerMachine.get(device.machineId) ?? new Set<Client>()
+    sessionsPerMachine.set(device.machineId, sessions.add(client))
+    if (sessions.size === 1) options.onDeviceStatus(device.machineId, 'online', Date.now())
   })
-  aedes.on('clientError', (client, error) =>
-    log.debug({ clientId: client.id, err: error.message }, 'client error'),
-  )
-  aedes.on('connectionError', (_client, error) => log.debug({ err: error.message }, 'connection error'))
+  aedes.on('clientDisconnect', release)
+  // A connection that sends garbage makes Aedes report an error per queued packet; one refusal is counted.
+  const erroredClients = new WeakSet<Client>()
+  const onClientError = (client: Client, error: Error) => {
+    const reason = refusalForClientError(error)
+    if (reason && !erroredClients.has(client)) {
+      erroredClients.add(client)
+      refuse(reason, client)
+    } else if (reason) log.debug({ reason, err: error.message }, 'further error on a refused connection')
+    else log.debug({ clientId: client.id, err: error.message }, 'client error')
+  }
+  aedes.on('clientError', onClientError)
+  aedes.on('connectionError', onClientError)
 
-  const server: Server = createServer((socket: Socket) => {
-    socket.setNoDelay(true)
-    guardFrames(socket, options.maxPacketBytes, () => refuse('MQTT_PACKET_TOO_LARGE', null))
-    aedes.handle(socket)
+  const listeners = await startListeners({
+    host: options.host,
+    port: options.port,
+    tls: options.tls ?? null,
+    wsPort: options.wsPort ?? null,
+    maxPacketBytes: options.maxPacketBytes,
+    onConnection(stream: Duplex, remoteAddress, req) {
+      if (openConnections >= limits.maxConnections) {
+        refuse('MQTT_CONNECTIONS_EXCEEDED', null, { remoteAddress })
+        stream.destroy()
+        return
+      }
+      openConnections++
+      stream.once('close', () => openConnections--)
+      addresses.set(stream, remoteAddress)
+      guardFrames(stream, options.maxPacketBytes, () =>
+        refuse('MQTT_PACKET_TOO_LARGE', null, { remoteAddress }),
+      )
+      aedes.handle(stream, req)
+    },
+    onTlsError: (error) => {
+      refuse('MQTT_TLS_HANDSHAKE_FAILED', null)
+      log.debug({ err: error.message }, 'tls handshake failed')
+    },
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : options.port
-  log.info({ host: options.host, port, allowAnonymous: options.allowAnonymous }, 'mqtt broker listening')
+  log.info(
+    {
+      host: options.host,
+      port: listeners.port,
+      wsPort: listeners.wsPort,
+      tls: Boolean(options.tls),
+      allowAnonymous: options.allowAnonymous,
+    },
+    'mqtt broker listening',
+  )
   if (options.allowAnonymous) {
-    log.warn('FACTORY_MQTT_ALLOW_ANONYMOUS is on: clients may connect without credentials (development only)')
+    log.warn(
+      'FACTORY_MQTT_ALLOW_ANONYMOUS is on: clients may connect without credentials (development only); ' +
+        'their telemetry is forwarded but not stored',
+    )
   }
 
   return {
-    port,
-    connectedClients: () => aedes.connectedClients,
+    port: listeners.port,
+    wsPort: listeners.wsPort,
+    connectedClients: () => live.size,
     connectedDevices: () => sessionsPerMachine.size,
     publish(topic, payload, qos = 0) {
       const packet = { cmd: 'publish', topic, payload, qos, retain: false, dup: false } as PublishPacket
@@ -186,8 +337,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       )
     },
     async close() {
-      // server.close() resolves only once every socket is gone, so the clients are closed after it starts.
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      // The listeners resolve only once every socket is gone, so the clients are closed after they start.
+      const stopped = listeners.close()
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await stopped
     },

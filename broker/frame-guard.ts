@@ -1,6 +1,6 @@
 // Caps MQTT packet size before Aedes buffers anything: scans fixed headers as bytes are read off the socket
 // and destroys the connection as soon as a declared remaining length exceeds the limit.
-import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 
 const EXPECT_HEADER = 0
 const READ_LENGTH = 1
@@ -48,7 +48,7 @@ export function createFrameScanner(maxPacketBytes: number) {
  * Aedes pulls bytes with socket.read(); checking each chunk there costs no extra stream or copy.
  * `onReject` runs once, just before the socket is destroyed.
  */
-export function guardFrames(socket: Socket, maxPacketBytes: number, onReject: () => void): void {
+export function guardFrames(socket: Duplex, maxPacketBytes: number, onReject: () => void): void {
   const scan = createFrameScanner(maxPacketBytes)
   const read = socket.read.bind(socket)
   let rejected = false

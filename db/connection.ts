@@ -9,6 +9,8 @@ export interface ConnectionOptions {
   /** NORMAL survives a process crash; FULL also survives power loss (see docs/durability.md). */
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
+  /** After a checkpoint resets the WAL, its file is truncated to this size (SQLite journal_size_limit). */
+  walSizeLimitBytes?: number
   readonly?: boolean
 }
 
@@ -16,6 +18,8 @@ export function openConnection(options: ConnectionOptions): Sqlite {
   const db = new Database(options.file, { readonly: options.readonly ?? false })
   db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`)
   if (!options.readonly) db.pragma('journal_mode = WAL')
+  if (options.walSizeLimitBytes !== undefined)
+    db.pragma(`journal_size_limit = ${Math.trunc(options.walSizeLimitBytes)}`)
   db.pragma(`synchronous = ${options.synchronous}`)
   db.pragma('foreign_keys = ON')
   // Page cache per connection; readers and the writer each get their own.

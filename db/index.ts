@@ -66,6 +66,7 @@ export function openReadingWriter(options: {
   file: string
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
+  walSizeLimitBytes?: number
   retention?: RetentionOptions
   compaction?: CompactionOptions
 }) {

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { createAccess } from './access.ts'
 import { createAlertStore } from './alerts.ts'
+import { createAudit } from './audit.ts'
 import { type CatalogChange, createCatalog } from './catalog.ts'
 import { openConnection } from './connection.ts'
 import { createJobStore } from './jobs.ts'
@@ -16,6 +17,7 @@ export interface StorageOptions {
   dataDir: string
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
+  walSizeLimitBytes?: number
 }
 
 export const DATABASE_FILE = 'factory-monitor.db'
@@ -27,17 +29,25 @@ export function databaseFile(dataDir: string): string {
 export function openStorage(options: StorageOptions) {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
   const file = databaseFile(options.dataDir)
-  const db = openConnection({ file, synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs })
+  const db = openConnection({
+    file,
+    synchronous: options.synchronous,
+    busyTimeoutMs: options.busyTimeoutMs,
+    walSizeLimitBytes: options.walSizeLimitBytes,
+  })
   const applied = migrate(db)
   const events = new EventEmitter<{ change: [CatalogChange] }>()
   const catalog = createCatalog(db, (change) => events.emit('change', change))
   const ping = db.prepare('SELECT 1').pluck()
+  const audit = createAudit(db)
 
   return {
     file,
     appliedMigrations: applied.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`),
     catalog,
     access: createAccess(db),
+    /** Refusals (MQTT and HTTP), aggregated per window. */
+    audit,
     readings: createReadingQueries(db),
     alerts: createAlertStore(db),
     jobs: createJobStore(db),
@@ -56,6 +66,7 @@ export function openStorage(options: StorageOptions) {
       }
     },
     close(): void {
+      audit.close()
       db.close()
     },
   }

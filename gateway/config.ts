@@ -1,16 +1,48 @@
 // Service configuration: parsed once from FACTORY_* environment variables, every problem reported at once, then frozen.
+import { accessSync, constants } from 'node:fs'
 import path from 'node:path'
 
+/** PEM files for a TLS listener. */
+export interface TlsFiles {
+  readonly certFile: string
+  readonly keyFile: string
+}
+
 export interface ServiceConfig {
-  readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number }
+  readonly http: {
+    readonly host: string
+    readonly port: number
+    readonly maxBodyBytes: number
+    /** Origins allowed by CORS; empty means CORS is off. */
+    readonly corsOrigins: readonly string[]
+    /** Requests per minute per API token; 0 turns the limit off. */
+    readonly rateLimitPerMin: number
+    readonly tls: TlsFiles | null
+  }
   readonly mqtt: {
     readonly host: string
     readonly port: number
     readonly maxPacketBytes: number
     readonly allowAnonymous: boolean
+    readonly tls: TlsFiles | null
+    /** MQTT over WebSockets; null means no WebSocket listener. */
+    readonly wsPort: number | null
+    readonly maxConnections: number
+    readonly connectRatePerIpPerMin: number
+    readonly publishRatePerS: number
+    readonly publishBurst: number
+    readonly throttleMaxMs: number
+    readonly maxTopicLevels: number
+    readonly maxTopicBytes: number
+    readonly drainTimeoutMs: number
+    readonly maxInflightInbound: number
   }
   readonly dataDir: string
-  readonly db: { readonly synchronous: 'NORMAL' | 'FULL'; readonly busyTimeoutMs: number }
+  readonly db: {
+    readonly synchronous: 'NORMAL' | 'FULL'
+    readonly busyTimeoutMs: number
+    readonly walSizeLimitBytes: number
+  }
   readonly ingest: {
     readonly maxReadingsPerMessage: number
     readonly futureToleranceMs: number
@@ -82,6 +114,37 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
   }
 
   const port = (name: string, fallback: number) => int({ name, fallback, min: 0, max: 65535 })
+  const optionalPort = (name: string): number | null =>
+    env[name] === undefined || env[name]!.trim() === '' ? null : port(name, 0)
+  const readable = (name: string): string | null => {
+    const raw = env[name]?.trim()
+    if (!raw) return null
+    const file = path.resolve(cwd, raw)
+    try {
+      accessSync(file, constants.R_OK)
+    } catch {
+      problems.push(`${name}=${JSON.stringify(raw)}: file not found or not readable`)
+    }
+    return file
+  }
+  const tls = (certName: string, keyName: string): TlsFiles | null => {
+    const certFile = readable(certName)
+    const keyFile = readable(keyName)
+    if (certFile && keyFile) return { certFile, keyFile }
+    if (certFile || keyFile) problems.push(`${certName} and ${keyName}: set both or neither`)
+    return null
+  }
+  const origins = (name: string): string[] => {
+    const raw = env[name]?.trim()
+    if (!raw) return []
+    const list = raw.split(',').map((o) => o.trim())
+    for (const origin of list) {
+      if (origin !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
+        problems.push(`${name}: ${JSON.stringify(origin)} is not an origin like https://host:port or *`)
+      }
+    }
+    return list
+  }
   const DAY_MS = 86_400_000
 
   const config: ServiceConfig = {
@@ -94,6 +157,14 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
         min: 1024,
         max: 67_108_864,
       }),
+      corsOrigins: origins('FACTORY_HTTP_CORS_ORIGINS'),
+      rateLimitPerMin: int({
+        name: 'FACTORY_HTTP_RATE_LIMIT_PER_MIN',
+        fallback: 1200,
+        min: 0,
+        max: 10_000_000,
+      }),
+      tls: tls('FACTORY_HTTP_TLS_CERT', 'FACTORY_HTTP_TLS_KEY'),
     },
     mqtt: {
       host: host('FACTORY_MQTT_HOST', '0.0.0.0'),
@@ -105,11 +176,43 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
         max: 16_777_216,
       }),
       allowAnonymous: bool('FACTORY_MQTT_ALLOW_ANONYMOUS', false),
+      tls: tls('FACTORY_MQTT_TLS_CERT', 'FACTORY_MQTT_TLS_KEY'),
+      wsPort: optionalPort('FACTORY_MQTT_WS_PORT'),
+      maxConnections: int({ name: 'FACTORY_MQTT_MAX_CONNECTIONS', fallback: 10_000, min: 1, max: 1_000_000 }),
+      connectRatePerIpPerMin: int({
+        name: 'FACTORY_MQTT_CONNECT_RATE_PER_IP_PER_MIN',
+        fallback: 600,
+        min: 0,
+        max: 10_000_000,
+      }),
+      publishRatePerS: int({
+        name: 'FACTORY_MQTT_PUBLISH_RATE_PER_S',
+        fallback: 200,
+        min: 0,
+        max: 10_000_000,
+      }),
+      publishBurst: int({ name: 'FACTORY_MQTT_PUBLISH_BURST', fallback: 400, min: 1, max: 10_000_000 }),
+      throttleMaxMs: int({ name: 'FACTORY_MQTT_THROTTLE_MAX_MS', fallback: 2000, min: 0, max: 60_000 }),
+      maxTopicLevels: int({ name: 'FACTORY_MQTT_MAX_TOPIC_LEVELS', fallback: 16, min: 5, max: 100 }),
+      maxTopicBytes: int({ name: 'FACTORY_MQTT_MAX_TOPIC_BYTES', fallback: 256, min: 64, max: 65_535 }),
+      drainTimeoutMs: int({ name: 'FACTORY_MQTT_DRAIN_TIMEOUT_MS', fallback: 30_000, min: 0, max: 600_000 }),
+      maxInflightInbound: int({
+        name: 'FACTORY_MQTT_MAX_INFLIGHT_INBOUND',
+        fallback: 100,
+        min: 1,
+        max: 65_535,
+      }),
     },
     dataDir: path.resolve(cwd, env['FACTORY_DATA_DIR']?.trim() || './data'),
     db: {
       synchronous: oneOf('FACTORY_DB_SYNCHRONOUS', ['NORMAL', 'FULL'] as const, 'NORMAL'),
       busyTimeoutMs: int({ name: 'FACTORY_DB_BUSY_TIMEOUT_MS', fallback: 5000, min: 0, max: 600_000 }),
+      walSizeLimitBytes: int({
+        name: 'FACTORY_DB_WAL_SIZE_LIMIT_BYTES',
+        fallback: 67_108_864,
+        min: 0,
+        max: 68_719_476_736,
+      }),
     },
     ingest: {
       maxReadingsPerMessage: int({

@@ -50,6 +50,12 @@ export function createMetrics(options: { eventLoopWindowMs?: number } = {}) {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    throttled: new client.Counter({
+      name: 'factory_mqtt_throttled_total',
+      help: 'MQTT connections and publishes delayed by a rate limit, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     commitMs: new client.Histogram({
       name: 'factory_writer_commit_ms',
       help: 'Writer commit latency in milliseconds',

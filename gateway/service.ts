@@ -1,22 +1,27 @@
 // Composition root: opens storage, starts the writer thread, the MQTT broker and the HTTP API, and wires
 // them together. `gateway/main.ts` runs it as a process; tests start it in-process on port 0.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { createApp, type HealthReport, type HttpServer, listen } from '../api/index.ts'
 import { type Broker, createBroker } from '../broker/index.ts'
 import { openStorage, type Storage } from '../db/index.ts'
 import { type Alerting, createAlerting } from './alerts/index.ts'
-import type { ServiceConfig } from './config.ts'
+import type { ServiceConfig, TlsFiles } from './config.ts'
 import { createGateway, type Gateway } from './gateway.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 
 export const ADMIN_TOKEN_FILE = 'admin-token'
 
+const readTls = (files: TlsFiles | null) =>
+  files ? { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) } : null
+
 export interface Service {
   config: ServiceConfig
   httpPort: number
   mqttPort: number
+  /** MQTT over WebSockets, when FACTORY_MQTT_WS_PORT is set. */
+  mqttWsPort: number | null
   storage: Storage
   gateway: Gateway
   broker: Broker
@@ -93,8 +98,11 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
   const broker = await createBroker({
     host: config.mqtt.host,
     port: config.mqtt.port,
+    wsPort: config.mqtt.wsPort,
+    tls: readTls(config.mqtt.tls),
     maxPacketBytes: config.mqtt.maxPacketBytes,
     allowAnonymous: config.mqtt.allowAnonymous,
+    limits: config.mqtt,
     logger: logger.child({ area: 'broker' }),
     authenticateDevice: (username, password) => storage.access.verifyDevice(username, password),
     onTelemetry(message, done) {
@@ -110,7 +118,11 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       )
     },
     onDeviceStatus: (machineId, status, atMs) => gateway.setMachineStatus(machineId, status, atMs),
-    onRefusal: (reason) => metrics.refusals.inc({ reason }),
+    onRefusal(reason, detail) {
+      metrics.refusals.inc({ reason })
+      storage.audit.record({ source: 'mqtt', reason, ...detail, detail: detail.topic })
+    },
+    onThrottle: (kind) => metrics.throttled.inc({ kind }),
   })
 
   const health = (): HealthReport => {
@@ -137,6 +149,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     storage,
     logger: logger.child({ area: 'api' }),
     maxBodyBytes: config.http.maxBodyBytes,
+    corsOrigins: config.http.corsOrigins,
+    rateLimitPerMin: config.http.rateLimitPerMin,
     health,
     alerting: alerting.api,
     metrics: () => {
@@ -146,7 +160,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       return metrics.text()
     },
   })
-  const http: HttpServer = await listen(app, config.http.host, config.http.port)
+  const http: HttpServer = await listen(app, config.http.host, config.http.port, readTls(config.http.tls))
   logger.info({ host: config.http.host, port: http.port }, 'http api listening')
 
   // WAL checkpoints, stale-sensor checks and the other periodic jobs.
@@ -157,6 +171,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     config,
     httpPort: http.port,
     mqttPort: broker.port,
+    mqttWsPort: broker.wsPort,
     storage,
     gateway,
     broker,

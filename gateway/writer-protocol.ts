@@ -5,6 +5,7 @@ export interface WriterWorkerOptions {
   file: string
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
+  walSizeLimitBytes?: number
   maxReadingsPerMessage: number
   futureToleranceMs: number
   backfillWindowMs: number

@@ -1,0 +1,89 @@
+// Rate limits the broker holds clients to: token buckets that first throttle (delay) and then refuse.
+
+export interface RateLimiterOptions {
+  /** Sustained rate; 0 turns the limiter off. */
+  ratePerS: number
+  /** Requests allowed at once after a quiet period. */
+  burst: number
+  /** The longest a request may be delayed before it is refused instead. */
+  throttleMaxMs: number
+  /** Buckets kept before full (idle) ones are swept, so many distinct keys cannot grow memory. */
+  maxKeys?: number
+}
+
+/** `go`: proceed now; `wait`: proceed after `waitMs`; `refuse`: over the limit even after throttling. */
+export type RateDecision = { kind: 'go' } | { kind: 'wait'; waitMs: number } | { kind: 'refuse' }
+
+interface Bucket {
+  tokens: number
+  atMs: number
+}
+
+const GO: RateDecision = { kind: 'go' }
+const REFUSE: RateDecision = { kind: 'refuse' }
+
+/**
+ * A token bucket per key. A request takes one token; when none is left it may run into debt, and is
+ * delayed until that debt would have been repaid. Debt beyond `throttleMaxMs` worth of tokens is refused.
+ */
+export function createRateLimiter<K>(options: RateLimiterOptions) {
+  const buckets = new Map<K, Bucket>()
+  const perMs = options.ratePerS / 1000
+  const maxKeys = options.maxKeys ?? 100_000
+
+  const refill = (bucket: Bucket, nowMs: number) => {
+    bucket.tokens = Math.min(options.burst, bucket.tokens + (nowMs - bucket.atMs) * perMs)
+    bucket.atMs = nowMs
+  }
+
+  const sweep = (nowMs: number) => {
+    for (const [key, bucket] of buckets) {
+      refill(bucket, nowMs)
+      if (bucket.tokens >= options.burst) buckets.delete(key)
+    }
+  }
+
+  return {
+    enabled: options.ratePerS > 0,
+    take(key: K, nowMs = Date.now()): RateDecision {
+      if (perMs <= 0) return GO
+      let bucket = buckets.get(key)
+      if (!bucket) {
+        if (buckets.size >= maxKeys) sweep(nowMs)
+        bucket = { tokens: options.burst, atMs: nowMs }
+        buckets.set(key, bucket)
+      } else refill(bucket, nowMs)
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1
+        return GO
+      }
+      const waitMs = Math.ceil((1 - bucket.tokens) / perMs)
+      if (waitMs > options.throttleMaxMs) return REFUSE
+      bucket.tokens -= 1
+      return { kind: 'wait', waitMs }
+    },
+    size: () => buckets.size,
+  }
+}
+
+export type RateLimiter<K> = ReturnType<typeof createRateLimiter<K>>
+
+export interface TopicLimits {
+  maxTopicLevels: number
+  maxTopicBytes: number
+}
+
+export type TopicLimitDenial = 'MQTT_TOPIC_TOO_LONG' | 'MQTT_TOPIC_TOO_DEEP'
+
+/** Checked before any other topic work, so a hostile topic costs one pass over its bytes. */
+export function checkTopicLimits(topic: string, limits: TopicLimits): TopicLimitDenial | null {
+  // UTF-8 is at most 3 bytes per UTF-16 unit; skip the exact count when the string is clearly short.
+  if (topic.length * 3 > limits.maxTopicBytes && Buffer.byteLength(topic) > limits.maxTopicBytes) {
+    return 'MQTT_TOPIC_TOO_LONG'
+  }
+  let levels = 1
+  for (let i = 0; i < topic.length; i++) {
+    if (topic.charCodeAt(i) === 47 /* '/' */ && ++levels > limits.maxTopicLevels) return 'MQTT_TOPIC_TOO_DEEP'
+  }
+  return null
+}
