@@ -7,6 +7,9 @@ use serde_json::Value;
 
 use crate::{ApiArgs, CliError};
 
+/// How often a request answered 429 is retried after its Retry-After.
+const RATE_LIMIT_RETRIES: u32 = 5;
+
 pub struct ApiClient {
     base_url: String,
     token: Option<String>,
@@ -85,6 +88,26 @@ impl ApiClient {
     }
 
     fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+        let mut attempt = 0;
+        loop {
+            match self.send_once(method, path, body) {
+                // The API rate-limits per token; wait as told instead of failing a long verification.
+                Err((_, Some(retry_after))) if attempt < RATE_LIMIT_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(retry_after);
+                }
+                Err((error, _)) => return Err(error),
+                Ok(value) => return Ok(value),
+            }
+        }
+    }
+
+    fn send_once(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, (ApiError, Option<Duration>)> {
         let url = format!("{}{}", self.base_url, path);
         let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let result = match method {
@@ -103,12 +126,24 @@ impl ApiClient {
                 request.call()
             }
         };
-        let mut response = result.map_err(|e| ApiError {
-            status: 0,
-            code: "CLI_HTTP_UNREACHABLE".into(),
-            message: format!("{method} {url}: {e}"),
+        let mut response = result.map_err(|e| {
+            let error = ApiError {
+                status: 0,
+                code: "CLI_HTTP_UNREACHABLE".into(),
+                message: format!("{method} {url}: {e}"),
+            };
+            (error, None)
         })?;
         let status = response.status().as_u16();
+        let retry_after = (status == 429).then(|| {
+            let seconds = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(1.0);
+            Duration::from_secs_f64(seconds.clamp(0.1, 60.0))
+        });
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let value: Value = if text.is_empty() {
             Value::Null
@@ -128,11 +163,14 @@ impl ApiClient {
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| format!("{method} {path} answered {status}"));
-        Err(ApiError {
-            status,
-            code,
-            message,
-        })
+        Err((
+            ApiError {
+                status,
+                code,
+                message,
+            },
+            retry_after,
+        ))
     }
 }
 

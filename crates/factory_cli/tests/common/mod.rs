@@ -74,6 +74,9 @@ pub fn start_server() -> Server {
         .env("FACTORY_HTTP_HOST", "127.0.0.1")
         .env("FACTORY_MQTT_HOST", "127.0.0.1")
         .env("FACTORY_LOG_LEVEL", "info")
+        // The per-device publish limit and the API's per-token limit would throttle a flood.
+        .env("FACTORY_MQTT_PUBLISH_RATE_PER_S", "0")
+        .env("FACTORY_HTTP_RATE_LIMIT_PER_MIN", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
