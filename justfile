@@ -49,3 +49,13 @@ seed *ARGS:
 # Storage benchmark: seeds ~100M readings, then measures size, queries, ingest and write amplification.
 bench-storage:
     BENCH_HOURS=${BENCH_HOURS:-3} node --import tsx tests/bench/storage-bench.ts
+
+# Run the device simulators: provision a demo factory (or --credentials FILE) and publish telemetry.
+# Options after the recipe name, e.g. `just simulate --machines 10 --duration-s 60`; see docs/simulators.md.
+simulate *ARGS:
+    node --import tsx simulators/main.ts {{ARGS}}
+
+# Long fuzz runs: hostile MQTT frames against a live broker (FUZZ_SEED picks the seed), then validator inputs.
+fuzz frames="2000000" messages="20000000":
+    FUZZ_FRAMES={{frames}} node --import tsx tests/fuzz/run-fuzz.ts
+    FUZZ_VALIDATOR_MESSAGES={{messages}} npx vitest run tests/fuzz/validator-fuzz.test.ts

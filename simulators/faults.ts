@@ -159,7 +159,7 @@ export function malformedPayload(prng: Prng, tsMs: number): string {
     `not json at ${tsMs}`,
     `{"ts":"yesterday","values":{"temperature":20}}`,
     `{"ts":${tsMs},"values":{"temperature":"hot"}}`,
-    `[1,2,3]`,
+    `["not a snapshot"]`,
   ]
   return variants[prng.int(variants.length)]!
 }

@@ -31,7 +31,7 @@ const isMultiple = (value: number, resolution: number) =>
 
 describe('roundToResolution', () => {
   it('rounds to multiples of the resolution without float residue', () => {
-    expect([0.1 + 0.2, 21.456, 7.5, -3.14159].map((v) => roundToResolution(v, 0.1))).toEqual([
+    expect([0.1 + 0.2, 21.456, 7.5, -3.14149].map((v) => roundToResolution(v, 0.1))).toEqual([
       0.3, 21.5, 7.5, -3.1,
     ])
     expect(roundToResolution(12.7, 1)).toBe(13)
