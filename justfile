@@ -54,3 +54,8 @@ bench-storage:
 # Options after the recipe name, e.g. `just simulate --machines 10 --duration-s 60`; see docs/simulators.md.
 simulate *ARGS:
     node --import tsx simulators/main.ts {{ARGS}}
+
+# Long fuzz runs: hostile MQTT frames against a live broker (FUZZ_SEED picks the seed), then validator inputs.
+fuzz frames="2000000" messages="20000000":
+    FUZZ_FRAMES={{frames}} node --import tsx tests/fuzz/run-fuzz.ts
+    FUZZ_VALIDATOR_MESSAGES={{messages}} npx vitest run tests/fuzz/validator-fuzz.test.ts
