@@ -13,6 +13,7 @@ run:
 # Every test: TypeScript typecheck, vitest (unit, integration, e2e) and cargo tests.
 test:
     npx tsc --noEmit
+    tests/e2e/ensure-chromium.sh
     npx vitest run
     cargo test --workspace --release
 
@@ -59,3 +60,13 @@ simulate *ARGS:
 fuzz frames="2000000" messages="20000000":
     FUZZ_FRAMES={{frames}} node --import tsx tests/fuzz/run-fuzz.ts
     FUZZ_VALIDATOR_MESSAGES={{messages}} npx vitest run tests/fuzz/validator-fuzz.test.ts
+
+# Dashboard soak: 1,000 sensors and 10 live charts in headless Chromium for 10 minutes (DASHBOARD_SOAK_MS).
+dashboard-soak:
+    tests/e2e/ensure-chromium.sh
+    node --import tsx tests/bench/dashboard-soak.ts
+
+# Rewrite docs/screenshots/*.png from a simulated plant.
+dashboard-screenshots:
+    tests/e2e/ensure-chromium.sh
+    node --import tsx tests/bench/dashboard-screenshots.ts

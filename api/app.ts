@@ -13,10 +13,12 @@ import { registerAlertRuleRoutes } from './routes/alert-rules.ts'
 import { type AlertingApi, registerAlertRoutes } from './routes/alerts.ts'
 import { registerAnalyticsRoutes } from './routes/analytics.ts'
 import { registerAuditRoutes } from './routes/audit.ts'
+import { registerDashboardRoutes } from './routes/dashboard.ts'
 import { registerDocsRoutes } from './routes/docs.ts'
 import { registerEventRoutes } from './routes/events.ts'
 import { registerFactoryRoutes } from './routes/factories.ts'
 import { registerJobRoutes } from './routes/jobs.ts'
+import { registerLiveRoutes } from './routes/live.ts'
 import { registerMachineRoutes } from './routes/machines.ts'
 import { registerReadingRoutes } from './routes/readings.ts'
 import { registerSensorRoutes } from './routes/sensors.ts'
@@ -138,6 +140,8 @@ export function createApp(options: ApiOptions): ApiApp {
   registerEventRoutes(app, options.alerting)
   registerWebhookRoutes(app, options.storage)
   registerJobRoutes(app, options.storage, options.alerting)
+  registerLiveRoutes(app, options)
+  registerDashboardRoutes(app)
   registerDocsRoutes(app)
   return app
 }
