@@ -20,8 +20,13 @@ export interface BatchRequest {
   offsets: Uint32Array
   machineIds: Int32Array
   receivedMs: Float64Array
-  clientIds: string[]
-  topics: string[]
+  /**
+   * Client id and topic of each message, for reject records: `sources` holds distinct pairs flat
+   * (client id at 2k, topic at 2k+1) and `sourceIndex[i]` is message i's k. A device sends under one pair,
+   * so a batch carries one pair per device instead of two strings per message.
+   */
+  sources: string[]
+  sourceIndex: Int32Array
   statuses: { machineId: number; status: MachineStatus; atMs: number }[]
 }
 

@@ -110,8 +110,8 @@ function rejectRecord(
   return {
     receivedMs: batch.receivedMs[m]!,
     machineId: batch.machineIds[m]! > 0 ? batch.machineIds[m]! : null,
-    clientId: batch.clientIds[m] ?? '',
-    topic: batch.topics[m] ?? '',
+    clientId: batch.sources[2 * batch.sourceIndex[m]!] ?? '',
+    topic: batch.sources[2 * batch.sourceIndex[m]! + 1] ?? '',
     reason,
     sensorKey,
     detail,
