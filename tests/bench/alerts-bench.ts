@@ -83,12 +83,13 @@ async function main() {
   const machines: { id: number; username: string; password: string; topic: string; sensorIds: number[] }[] =
     []
   await inParallel(
-    Array.from({ length: MACHINES + 1 }, (_, i) => i),
+    // Machines [0, MACHINES) get rules, [MACHINES, 2·MACHINES) none, the last one holds the probes.
+    Array.from({ length: 2 * MACHINES + 1 }, (_, i) => i),
     8,
     async (i) => {
       const m = await api('POST', `/api/v1/factories/${factory.id}/machines`, { key: `m${i}`, name: `m${i}` })
       const sensorIds: number[] = []
-      const count = i === MACHINES ? PROBES : SENSORS
+      const count = i === 2 * MACHINES ? PROBES : SENSORS
       for (let s = 0; s < count; s++) {
         sensorIds.push(
           (await api('POST', `/api/v1/machines/${m.id}/sensors`, { key: `s${s}`, name: `s${s}` })).id,
@@ -128,15 +129,18 @@ async function main() {
     return JSON.stringify({ ts: tsMs, values })
   }
 
-  /** Publishes from every device for SECONDS; returns committed readings per second. */
-  const load = async (label: string, during?: () => Promise<void>) => {
+  const ruled = clients.slice(0, MACHINES).map((c, i) => ({ c, m: machines[i]! }))
+  const unruled = clients.slice(MACHINES).map((c, i) => ({ c, m: machines[MACHINES + i]! }))
+
+  /** Publishes from the given devices for SECONDS; returns committed readings per second. */
+  const load = async (label: string, devices: typeof ruled, during?: () => Promise<void>) => {
     let acked = 0
     let running = true
     const started = performance.now()
-    const loops = clients.flatMap((c, i) =>
+    const loops = devices.flatMap(({ c, m }) =>
       Array.from({ length: WINDOW }, async () => {
         while (running) {
-          await c.publishAsync(machines[i]!.topic, payload(), { qos: 1 })
+          await c.publishAsync(m.topic, payload(), { qos: 1 })
           acked++
         }
       }),
@@ -154,13 +158,12 @@ async function main() {
     return readingsPerS
   }
 
-  // Best of two on each side: the box also runs the load generator, so single phases are noisy.
-  await load('warm-up')
-  const without = Math.max(await load('without rules (1)'), await load('without rules (2)'))
+  await load('warm-up', ruled)
+  const beforeRules = await load('machines with rules, before the rules exist', ruled)
 
-  process.stderr.write(`creating ${machines.length * SENSORS + PROBES} rules…\n`)
+  process.stderr.write(`creating ${MACHINES * SENSORS + PROBES} rules…\n`)
   const ruleTargets = [
-    ...machines.flatMap((m) => m.sensorIds.map((id) => ({ id, threshold: 1000 }))),
+    ...machines.slice(0, MACHINES).flatMap((m) => m.sensorIds.map((id) => ({ id, threshold: 1000 }))),
     ...probe.sensorIds.map((id) => ({ id, threshold: 50 })),
   ]
   await inParallel(ruleTargets, 8, async ({ id, threshold }) => {
@@ -237,8 +240,16 @@ async function main() {
     }
   }
 
-  await load('warm-up with rules')
-  const withRules = Math.max(await load('with rules (1)', probes), await load('with rules (2)'))
+  // Interleaved so both sides see the same database growth: devices whose sensors have rules, then the
+  // same number of devices whose sensors have none.
+  await load('warm-up with rules', ruled)
+  const withRules: number[] = []
+  const without: number[] = []
+  for (let round = 0; round < 2; round++) {
+    withRules.push(await load(`with rules (${round + 1})`, ruled, round === 0 ? probes : undefined))
+    without.push(await load(`without rules (${round + 1})`, unruled))
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
   controller.abort()
 
   const pct = (values: number[], p: number) => {
@@ -246,13 +257,15 @@ async function main() {
     return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 100) / 100
   }
   const result = {
-    machines: machines.length,
-    sensors: machines.length * SENSORS,
+    machinesWithRules: MACHINES,
+    machinesWithoutRules: MACHINES,
+    sensorsWithRules: MACHINES * SENSORS,
     rules: ruleTargets.length,
     seconds: SECONDS,
-    readingsPerSecondWithoutRules: Math.round(without),
-    readingsPerSecondWithRules: Math.round(withRules),
-    throughputChangePercent: Math.round(((withRules - without) / without) * 1000) / 10,
+    readingsPerSecondBeforeRules: Math.round(beforeRules),
+    readingsPerSecondWithRules: withRules.map(Math.round),
+    readingsPerSecondWithoutRules: without.map(Math.round),
+    throughputChangePercent: Math.round(((mean(withRules) - mean(without)) / mean(without)) * 1000) / 10,
     probes: latenciesMs.length,
     publishToPubackMs: { p50: pct(pubackMs, 50), p99: pct(pubackMs, 99), max: pct(pubackMs, 100) },
     publishToAlertOnSseMs: {
