@@ -293,12 +293,12 @@ describe('a commit that fails', () => {
     } finally {
       await svc.cleanup()
     }
-  })
+  }, 30_000)
 })
 
 describe('WAL size', () => {
   it('stays bounded under ingestion while a long read transaction holds old pages', async () => {
-    const limitBytes = 1_048_576
+    const limitBytes = 262_144
     const svc = await startTestService({ FACTORY_DB_WAL_SIZE_LIMIT_BYTES: String(limitBytes) })
     try {
       const m = await provisionMachine(svc.api, { machineKey: 'wal', sensors: [{ key: 'temp' }] })
@@ -326,8 +326,8 @@ describe('WAL size', () => {
       reader.close()
       // Once the reader is gone, a checkpoint completes and the next commit truncates the WAL to the limit.
       let rounds = 0
-      while (statSync(wal).size > limitBytes && rounds < 100) {
-        await ingest(5)
+      while (statSync(wal).size > limitBytes && rounds < 500) {
+        await ingest(1)
         rounds++
       }
       expect(statSync(wal).size).toBeLessThanOrEqual(limitBytes)
@@ -342,5 +342,5 @@ describe('WAL size', () => {
     } finally {
       await svc.cleanup()
     }
-  })
+  }, 60_000)
 })

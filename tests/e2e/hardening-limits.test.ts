@@ -73,7 +73,7 @@ describe('connection limits', () => {
       FACTORY_MQTT_THROTTLE_MAX_MS: '1500',
     })
     const raws = await Promise.all(Array.from({ length: 62 }, () => rawConnect(svc!.service.mqttPort)))
-    raws.forEach((raw, i) => raw.send(connectFrame({ clientId: `burst-${i}` })))
+    for (const [i, raw] of raws.entries()) raw.send(connectFrame({ clientId: `burst-${i}` }))
     const outcomes = await Promise.all(
       raws.map((raw) =>
         raw.next(CONNACK).then(
