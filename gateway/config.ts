@@ -187,11 +187,12 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
       }),
       publishRatePerS: int({
         name: 'FACTORY_MQTT_PUBLISH_RATE_PER_S',
-        fallback: 200,
+        // High enough for one device streaming 1,000+ msg/s; a runaway device is still held back.
+        fallback: 2000,
         min: 0,
         max: 10_000_000,
       }),
-      publishBurst: int({ name: 'FACTORY_MQTT_PUBLISH_BURST', fallback: 400, min: 1, max: 10_000_000 }),
+      publishBurst: int({ name: 'FACTORY_MQTT_PUBLISH_BURST', fallback: 4000, min: 1, max: 10_000_000 }),
       throttleMaxMs: int({ name: 'FACTORY_MQTT_THROTTLE_MAX_MS', fallback: 2000, min: 0, max: 60_000 }),
       maxTopicLevels: int({ name: 'FACTORY_MQTT_MAX_TOPIC_LEVELS', fallback: 16, min: 5, max: 100 }),
       maxTopicBytes: int({ name: 'FACTORY_MQTT_MAX_TOPIC_BYTES', fallback: 256, min: 64, max: 65_535 }),
