@@ -7,7 +7,8 @@ import { guardFrames } from './frame-guard.ts'
 import { checkTopicLimits, createRateLimiter, type RateDecision } from './limits.ts'
 import { startListeners, type TlsMaterial } from './listeners.ts'
 import { countedError, type RefusalDetail, type RefusalReason, refusalForClientError } from './refusals.ts'
-import { canSubscribe, classifyPublish, type MachineAddress } from './topics.ts'
+import { installTelemetryFanout } from './telemetry-fanout.ts'
+import { canSubscribe, classifyPublish, type MachineAddress, telemetryTopic } from './topics.ts'
 
 export { REFUSAL_REASONS, type RefusalDetail, type RefusalReason } from './refusals.ts'
 
@@ -152,6 +153,18 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     setTimeout(() => (client.closed ? refused() : go()), decision.waitMs)
   }
 
+  // Each device's telemetry topic, built and checked once instead of on every publish.
+  const telemetryTopics = new WeakMap<DeviceIdentity, string | null>()
+  const ownTelemetryTopic = (device: DeviceIdentity) => {
+    let topic = telemetryTopics.get(device)
+    if (topic === undefined) {
+      topic = telemetryTopic(device)
+      if (classifyPublish(topic, device) !== 'telemetry') topic = null
+      telemetryTopics.set(device, topic)
+    }
+    return topic
+  }
+
   const aedes = await Aedes.createBroker({
     // Device client ids are "<factory>.<machine>", longer than the 23 characters MQTT 3.1.1 guarantees.
     maxClientsIdLength: 160,
@@ -213,7 +226,9 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       if (tooBig) return deny(tooBig)
       const device = devices.get(client)
       const kind = device
-        ? classifyPublish(topic, device)
+        ? topic === ownTelemetryTopic(device)
+          ? 'telemetry'
+          : classifyPublish(topic, device)
         : topic.startsWith('$')
           ? 'ACL_TOPIC_RESERVED'
           : 'other-own'
@@ -225,6 +240,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         () => {
           // Anonymous development clients may publish anywhere but $ topics; nothing they send is stored.
           if (!device || kind !== 'telemetry') return callback(null)
+          fanout.markTelemetry(packet)
           options.onTelemetry(
             { device, clientId: client.id, topic, payload: packet.payload as Buffer, receivedMs: Date.now() },
             (error) => callback(error),
@@ -244,6 +260,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       callback(null, null as unknown as Subscription)
     },
   })
+  const fanout = installTelemetryFanout(aedes)
 
   // Live sessions are tracked here rather than read from aedes.connectedClients: under client-id take-over
   // races Aedes can register a client whose connection already ended and never unregister it, so each
