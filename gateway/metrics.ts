@@ -11,7 +11,19 @@ export interface EventLoopWindow {
   windowMs: number
 }
 
-export function createMetrics(options: { eventLoopWindowMs?: number } = {}) {
+/** Committed messages and readings per second over the last window. */
+export interface IngestRate {
+  messagesPerS: number
+  readingsPerS: number
+}
+
+export interface MetricsOptions {
+  eventLoopWindowMs?: number
+  /** Called when a window closes, after the window gauges were updated. */
+  onWindow?: (window: { eventLoop: EventLoopWindow; ingest: IngestRate }) => void
+}
+
+export function createMetrics(options: MetricsOptions = {}) {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry })
   const windowMs = options.eventLoopWindowMs ?? 10_000
@@ -94,6 +106,36 @@ export function createMetrics(options: { eventLoopWindowMs?: number } = {}) {
       help: 'p99 event-loop delay of the broker thread over the last window',
       registers: [registry],
     }),
+    ingestMessagesPerS: new client.Gauge({
+      name: 'factory_ingest_messages_per_s',
+      help: 'Telemetry messages committed per second over the last window',
+      registers: [registry],
+    }),
+    ingestReadingsPerS: new client.Gauge({
+      name: 'factory_ingest_readings_per_s',
+      help: 'Readings committed (new rows) per second over the last window',
+      registers: [registry],
+    }),
+  }
+
+  // Rates come from the counters themselves, so every place that counts a commit is covered.
+  const counterValue = async (counter: client.Counter) => (await counter.get()).values[0]?.value ?? 0
+  let ingest: IngestRate = { messagesPerS: 0, readingsPerS: 0 }
+  let previous = { messages: 0, readings: 0, atMs: performance.now() }
+  const measureIngest = async () => {
+    const now = {
+      messages: await counterValue(metrics.messagesCommitted),
+      readings: await counterValue(metrics.readingsCommitted),
+      atMs: performance.now(),
+    }
+    const seconds = Math.max(1e-3, (now.atMs - previous.atMs) / 1000)
+    ingest = {
+      messagesPerS: (now.messages - previous.messages) / seconds,
+      readingsPerS: (now.readings - previous.readings) / seconds,
+    }
+    previous = now
+    metrics.ingestMessagesPerS.set(ingest.messagesPerS)
+    metrics.ingestReadingsPerS.set(ingest.readingsPerS)
   }
 
   // A fixed window keeps the figure about "now" rather than the whole uptime.
@@ -108,12 +150,15 @@ export function createMetrics(options: { eventLoopWindowMs?: number } = {}) {
     }
     metrics.eventLoopDelayP99.set(last.delayP99Ms)
     histogram.reset()
+    const window = last
+    void measureIngest().then(() => options.onWindow?.({ eventLoop: window, ingest }))
   }, windowMs)
   timer.unref()
 
   return {
     ...metrics,
     eventLoop: (): EventLoopWindow => last,
+    ingestRate: (): IngestRate => ingest,
     async text(): Promise<{ contentType: string; body: string }> {
       return { contentType: registry.contentType, body: await registry.metrics() }
     },
