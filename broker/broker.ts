@@ -146,11 +146,13 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     client: Client,
     go: () => void,
     refused: () => void,
+    gone: () => void = refused,
   ) => {
     if (decision.kind === 'go') return go()
     if (decision.kind === 'refuse') return refused()
     options.onThrottle?.(kind)
-    setTimeout(() => (client.closed ? refused() : go()), decision.waitMs)
+    // A client that went away while it waited is not refused; its callback just gets an error.
+    setTimeout(() => (client.closed ? gone() : go()), decision.waitMs)
   }
 
   // Each device's telemetry topic, built and checked once instead of on every publish.
@@ -184,6 +186,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           refuse('MQTT_CONNECT_RATE_EXCEEDED', client)
           callback(countedError(new Error('connection rate exceeded')), false)
         },
+        () => callback(countedError(new Error('client closed while throttled')), false),
       )
     },
     authenticate(client, username, password, callback) {
@@ -247,6 +250,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
           )
         },
         () => deny('MQTT_PUBLISH_RATE_EXCEEDED'),
+        () => callback(countedError(new Error('client closed while throttled'))),
       )
     },
     authorizeSubscribe(client, subscription, callback) {
