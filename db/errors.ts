@@ -22,7 +22,8 @@ export function translateSqliteError(error: unknown, what: string): never {
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     throw new StorageError('DB_NOT_FOUND', `${what} refers to something that does not exist`)
   }
-  if (/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED)/.test(code)) {
+  // A RAISE(ABORT) trigger is how an operator (or a test) refuses writes; treat it like a read-only file.
+  if (/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CONSTRAINT_TRIGGER)/.test(code)) {
     throw new StorageError('DB_WRITE_FAILED', `${what} could not be written: ${code}`)
   }
   throw error
