@@ -38,6 +38,7 @@ bench:
     node --import tsx tests/bench/validator-bench.ts
     node --import tsx tests/bench/analytics-bench.ts
     node --import tsx tests/bench/ingest-bench.ts
+    {{just_executable()}} bench-ingest
 
 # Regenerate docs/api.md from the OpenAPI document.
 docs-api:
@@ -70,3 +71,10 @@ dashboard-soak:
 dashboard-screenshots:
     tests/e2e/ensure-chromium.sh
     node --import tsx tests/bench/dashboard-screenshots.ts
+
+# Ingest at the limit vs Mosquitto under one factory_cli flood; writes docs/benchmarks.md and docs/ingest-curve.svg.
+bench-ingest *ARGS:
+    cargo build --release -p factory_cli
+    # Mosquitto is the baseline; install it when missing (the benchmark notes its absence if that fails).
+    test -x /usr/sbin/mosquitto -a -x /usr/bin/mosquitto_sub || (apt-get install -y mosquitto mosquitto-clients || echo "mosquitto could not be installed; the comparison will be skipped")
+    node --import tsx tests/bench/ingest-limit.ts --write-docs {{ARGS}}
