@@ -349,8 +349,12 @@ async function flood(
   }
 }
 
+const credentialDirs: string[] = []
+
 function provision(system: System & { apiUrl: string }, n: number, sensors: number): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'fm-creds-')), 'credentials.json')
+  const dir = mkdtempSync(path.join(tmpdir(), 'fm-creds-'))
+  credentialDirs.push(dir)
+  const file = path.join(dir, 'credentials.json')
   execFileSync(
     cli,
     [
@@ -652,6 +656,7 @@ async function main() {
     await fm.stop()
     await other?.stop()
     await mosquitto?.stop()
+    for (const dir of credentialDirs) rmSync(dir, { recursive: true, force: true })
   }
 
   const loadAfter = loadavg()[0]!
