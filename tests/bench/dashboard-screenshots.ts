@@ -31,7 +31,7 @@ async function main() {
     name: 'Too hot',
     scope: 'sensor',
     sensorId: hot.id,
-    condition: { type: 'above', threshold: 60 },
+    condition: { type: 'above', threshold: 60, clearThreshold: 10 },
     severity: 'major',
     messageTemplate: '{sensor} on {machine} is {value} {unit}',
   })
