@@ -123,7 +123,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         statuses,
       }
       statuses = []
-      send(request, [payloads.buffer, offsets.buffer, machineIds.buffer, receivedMs.buffer, sourceIndex.buffer] as ArrayBuffer[])
+      send(request, [
+        payloads.buffer,
+        offsets.buffer,
+        machineIds.buffer,
+        receivedMs.buffer,
+        sourceIndex.buffer,
+      ] as ArrayBuffer[])
     }
   }
 
