@@ -135,13 +135,23 @@ function createPublisher(m: ProvisionedMachine, window: number) {
     acked,
     async run(mqttUrl: string) {
       stopped = false
-      client = await connectDevice(mqttUrl, {
-        clientId: m.clientId,
-        username: m.username,
-        password: m.password,
-        // Unacknowledged messages are resent by this publisher, not by MQTT.js' store.
-        queueQoSZero: false,
-      })
+      // A freshly restarted server on a busy machine may take a while to answer; retry a bounded number
+      // of times rather than count a slow start as a lost reading.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          client = await connectDevice(mqttUrl, {
+            clientId: m.clientId,
+            username: m.username,
+            password: m.password,
+            connectTimeout: 15_000,
+            // Unacknowledged messages are resent by this publisher, not by MQTT.js' store.
+            queueQoSZero: false,
+          })
+          break
+        } catch (error) {
+          if (attempt >= 5) throw error
+        }
+      }
       client.on('error', () => {})
       const resend = [...unacked]
       unacked = new Set()
