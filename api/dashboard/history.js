@@ -56,7 +56,10 @@ function bucketLocally(readings, fromMs, bucketMs) {
 /** A whole number of seconds, so bucket edges stay put between reloads. */
 const bucketMsFor = (spanMs) => Math.max(1000, Math.ceil(spanMs / TARGET_BUCKETS / 1000) * 1000)
 
-/** `capabilities`: { downsampled: boolean, anomalies: boolean } from the server's OpenAPI document. */
+/** Whole minutes, so the stored 1-minute and 1-hour rollups answer the query instead of raw readings. */
+const bucketMinutesFor = (spanMs) => Math.max(1, Math.ceil(spanMs / TARGET_BUCKETS / 60_000))
+
+/** `capabilities`: { series, downsampled, anomalies: boolean } from the server's OpenAPI document. */
 export function createHistoryLoader(capabilities) {
   return {
     async loadHistory(sensor, range, nowMs) {
@@ -64,6 +67,19 @@ export function createHistoryLoader(capabilities) {
       if (range.live) {
         const { readings } = await rawReadings(sensor.id, fromMs, nowMs + 60_000, PAGE_LIMIT * 2)
         return { xsMs: readings.map((r) => r.tsMs), ys: readings.map((r) => r.value) }
+      }
+      if (capabilities.series) {
+        const minutes = bucketMinutesFor(range.spanMs)
+        const res = await apiGet(
+          `/api/v1/sensors/${sensor.id}/series?from=${fromMs}&to=${nowMs + 1}&bucket=${minutes}m`,
+        )
+        return {
+          xsMs: res.buckets.map((b) => b.startMs),
+          avg: res.buckets.map((b) => b.avg),
+          min: res.buckets.map((b) => b.min),
+          max: res.buckets.map((b) => b.max),
+          note: `Average with min–max band, ${minutes} min buckets from the stored rollups`,
+        }
       }
       const bucketMs = bucketMsFor(range.spanMs)
       const originMs = Math.floor(fromMs / bucketMs) * bucketMs

@@ -48,6 +48,7 @@ async function capabilities() {
     const res = await fetch('/openapi.json', { cache: 'no-store' })
     const paths = Object.keys((await res.json()).paths ?? {})
     return {
+      series: paths.includes('/api/v1/sensors/{sensorId}/series'),
       downsampled: paths.includes('/api/v1/sensors/{sensorId}/downsampled'),
       anomalies: paths.includes('/api/v1/sensors/{sensorId}/anomalies'),
       alerts: paths.includes('/api/v1/alerts'),
@@ -55,7 +56,14 @@ async function capabilities() {
       paths,
     }
   } catch {
-    return { downsampled: false, anomalies: false, alerts: false, alertEvents: false, paths: [] }
+    return {
+      series: false,
+      downsampled: false,
+      anomalies: false,
+      alerts: false,
+      alertEvents: false,
+      paths: [],
+    }
   }
 }
 

@@ -118,7 +118,7 @@ describe('dashboard', { timeout: 30_000 }, () => {
       () => document.querySelector('.chart-card .last-value')?.textContent === '1,337',
     )
     await page.getByRole('radio', { name: '1 h' }).check()
-    await card.getByText(/min–max band/).waitFor()
+    await card.getByText(/min–max band, 1 min buckets from the stored rollups/).waitFor()
     await card.getByRole('button', { name: 'Remove chart of Press 1 · rpm' }).click()
     expect(await page.locator('.chart-card').count()).toBe(0)
     expect(pageErrors).toEqual([])
