@@ -3,6 +3,7 @@
 import type { Alert, AlertEventKind, AlertRule } from './alert-types.ts'
 import { ALERT_SELECT, type AlertRuleRow, toAlert, toAlertRule } from './alerts.ts'
 import type { Sqlite } from './connection.ts'
+import { createHotReader } from './hot-blocks.ts'
 
 /** A sensor with what rule matching and message templates need. */
 export interface AlertSensor {
@@ -47,6 +48,7 @@ export interface NewAlert {
 }
 
 export function createAlertLedger(db: Sqlite) {
+  const hot = createHotReader(db)
   const q = {
     rules: db.prepare('SELECT * FROM alert_rules WHERE enabled = 1 ORDER BY id'),
     sensors: db.prepare(
@@ -97,7 +99,20 @@ export function createAlertLedger(db: Sqlite) {
     states: (): RuleStateRow[] => q.states.all() as RuleStateRow[],
     openAlerts: (): OpenAlertRow[] => q.openAlerts.all() as OpenAlertRow[],
     latestTimes: (): { sensorId: number; tsMs: number }[] =>
-      q.latest.all() as { sensorId: number; tsMs: number }[],
+      db
+        .transaction(() => {
+          // Readings newer than sensor_latest are still in the hot blocks.
+          const rows = q.latest.all() as { sensorId: number; tsMs: number }[]
+          const newer = hot.latest()
+          for (const r of rows) {
+            const h = newer.get(r.sensorId)
+            if (h && h.tsMs > r.tsMs) r.tsMs = h.tsMs
+            newer.delete(r.sensorId)
+          }
+          for (const [sensorId, h] of newer) rows.push({ sensorId, tsMs: h.tsMs })
+          return rows
+        })
+        .deferred(),
 
     saveState(s: RuleStateRow, nowMs: number): void {
       q.saveState.run(s.ruleId, s.sensorId, s.pendingSinceMs, s.pendingReadings, s.lastTsMs, nowMs)

@@ -1,6 +1,7 @@
 // Factories, machines and sensors: the catalog the API edits and the gateway validates against.
 import type { Sqlite } from './connection.ts'
 import { StorageError, translateSqliteError } from './errors.ts'
+import { deleteHotReadings } from './hot-blocks.ts'
 import type {
   Factory,
   FactoryInput,
@@ -120,6 +121,7 @@ export function createCatalog(db: Sqlite, onChange: (change: CatalogChange) => v
     // Rare and admin-only, so full scans of the (time-keyed) reading tables are acceptable here.
     deleteSensorReadings: {
       run: (sensorId: number) => {
+        deleteHotReadings(db, sensorId)
         for (const table of [
           'readings_hot',
           'reading_chunks',

@@ -1,7 +1,8 @@
 // Compressed per-sensor chunks: encoding through the Rust codec and reading a sensor's points back,
-// merged with the hot log, in time order.
+// merged with the hot blocks, in time order.
 import { compute } from '../crates/factory_compute/binding.ts'
 import type { Sqlite } from './connection.ts'
+import { createHotReader } from './hot-blocks.ts'
 
 export interface Points {
   tsMs: Float64Array
@@ -40,25 +41,28 @@ export function createPointReader(db: Sqlite) {
          WHERE s.max_ts_ms >= ? AND s.min_ts_ms < ? AND c.max_ts_ms >= ? AND c.min_ts_ms < ?`,
       )
       .raw(),
-    hot: db
-      .prepare(
-        `SELECT h.ts_ms, h.value FROM hot_batches b
-         JOIN readings_hot h ON h.batch_id = b.id AND h.sensor_id = ? AND h.ts_ms >= ? AND h.ts_ms < ?
-         WHERE b.max_ts_ms >= ? AND b.min_ts_ms < ?`,
-      )
-      .raw(),
   }
+  const hot = createHotReader(db)
 
-  const hotPoints = (sensorId: number, fromMs: number, toMs: number): [number, number][] =>
-    q.hot.all(sensorId, fromMs, toMs, fromMs, toMs) as [number, number][]
+  const hotPoints = (sensorId: number, fromMs: number, toMs: number): [number, number][] => {
+    const p = hot.points(sensorId, fromMs, toMs)
+    const out: [number, number][] = new Array(p.tsMs.length)
+    for (let i = 0; i < p.tsMs.length; i++) out[i] = [p.tsMs[i]!, p.values[i]!]
+    return out
+  }
+  /** Runs fn in one read transaction, so a compaction committing meanwhile is seen wholly or not at all. */
+  const snapshot = <T>(fn: () => T): T => (db.inTransaction ? fn() : db.transaction(fn).deferred())
 
   return {
     hotPoints,
+    snapshot,
 
     /** Points of [fromMs, toMs) oldest first; with a limit, stops decoding once the first `limit` are known. */
     points(sensorId: number, fromMs: number, toMs: number, limit = Number.POSITIVE_INFINITY): Points {
-      const hot = hotPoints(sensorId, fromMs, toMs)
-      const chunks = q.chunks.all(sensorId, fromMs, toMs, fromMs, toMs) as ChunkRow[]
+      const [hot, chunks] = snapshot(() => [
+        hotPoints(sensorId, fromMs, toMs),
+        q.chunks.all(sensorId, fromMs, toMs, fromMs, toMs) as ChunkRow[],
+      ])
       const ts: number[] = []
       const vs: number[] = []
       for (const [t, v] of hot) ts.push(t) && vs.push(v)
@@ -84,13 +88,16 @@ export function createPointReader(db: Sqlite) {
 
     /** How many points of [fromMs, toMs) are stored; chunks wholly inside the range are not decoded. */
     count(sensorId: number, fromMs: number, toMs: number): number {
-      let n = hotPoints(sensorId, fromMs, toMs).length
-      const rows = q.chunkCounts.all(fromMs, toMs, sensorId, fromMs, toMs, fromMs, toMs) as [
-        number,
-        number,
-        number,
-        Buffer | null,
-      ][]
+      const [hotCount, rows] = snapshot(() => [
+        hotPoints(sensorId, fromMs, toMs).length,
+        q.chunkCounts.all(fromMs, toMs, sensorId, fromMs, toMs, fromMs, toMs) as [
+          number,
+          number,
+          number,
+          Buffer | null,
+        ][],
+      ])
+      let n = hotCount
       for (const [, , count, data] of rows) {
         if (data === null) {
           n += count

@@ -1,142 +1,361 @@
-// Compaction: moves the oldest hot batches into one new segment of per-sensor compressed chunks and
-// folds them into the rollup tiers, all in one short transaction run by the writer between batches.
-import { encodeChunk } from './chunks.ts'
+// Compaction: moves hot blocks into per-sensor compressed chunks (with rollups and latest values), one sensor group per short transaction; then merges the small chunks those steps write into
+// larger ones, a window of sensors per transaction. The writer runs the steps between batches.
+import { compute } from '../crates/factory_compute/binding.ts'
 import type { Sqlite } from './connection.ts'
+import { PART_SHIFT, UNCOMPACTED } from './hot-blocks.ts'
 import type { HotIndex } from './hot-index.ts'
-import { bucketPoints, createRollupStore, TIERS } from './rollups.ts'
+import { createRollupStore } from './rollups.ts'
 
 export interface CompactionOptions {
-  /** Compact once the hot log holds this many rows... */
+  /** Compact once the hot blocks hold this many rows... */
   minHotRows: number
-  /** ...or once its oldest batch is this old. */
+  /** ...or once the oldest block is this old. */
   maxHotAgeMs: number
-  /** Rows moved per step (whole batches; at least one). Keeps each transaction short. */
+  /** Readings moved per step (whole blocks of one sensor group; at least one block). Keeps steps short. */
   maxRowsPerStep: number
+  /** Merge small chunks once their segments hold this many readings... */
+  minMergeReadings: number
+  /** ...or once the oldest of them is this old. */
+  maxMergeAgeMs: number
 }
 
 export const DEFAULT_COMPACTION: CompactionOptions = {
-  minHotRows: 400_000,
-  maxHotAgeMs: 120_000,
-  maxRowsPerStep: 200_000,
+  minHotRows: 1_000_000,
+  maxHotAgeMs: 60_000,
+  maxRowsPerStep: 12_000,
+  minMergeReadings: 20_000_000,
+  maxMergeAgeMs: 3_600_000,
 }
 
 export interface CompactionResult {
+  /** 'hot': hot blocks moved into chunks; 'purge': moved blocks deleted; 'merge': small chunks merged. */
+  kind: 'hot' | 'purge' | 'merge'
   segmentId: number
   readings: number
   chunks: number
-  lastBatchId: number
-  /** Newest chunked timestamp per sensor written by this step. */
-  bounds: [sensorId: number, maxTsMs: number][]
 }
+
+type Columns = ReturnType<typeof compute.compactHotBlocks>
+
+/** Bounds of a segment before its first chunk: no query range matches them. */
+const EMPTY_MIN_MS = Number.MAX_SAFE_INTEGER
+const EMPTY_MAX_MS = Number.MIN_SAFE_INTEGER
+/** Ids of moved hot blocks deleted per step (a step deletes the moved ones among them). */
+const PURGE_BLOCKS_PER_STEP = 1000
+/** How often the writer looks whether small chunks are due for merging. */
+const MERGE_CHECK_MS = 1000
 
 export function createCompactor(
   db: Sqlite,
   index: HotIndex,
+  hotRows: { get(): number; moved(n: number): void; set(n: number): void },
   options: CompactionOptions = DEFAULT_COMPACTION,
 ) {
   const rollups = createRollupStore(db)
   const q = {
-    hotState: db.prepare(
-      'SELECT coalesce(sum(rows), 0) AS rows, min(created_ms) AS oldestMs FROM hot_batches',
+    oldestBlock: db
+      .prepare(`SELECT id, created_ms FROM hot_blocks b WHERE ${UNCOMPACTED('b')} ORDER BY id LIMIT 1`)
+      .raw(),
+    lastBlock: db.prepare(`SELECT max(id) FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).pluck(),
+    hotRows: db.prepare(`SELECT coalesce(sum(rows), 0) FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).pluck(),
+    partsUpTo: db.prepare('SELECT DISTINCT part FROM hot_blocks WHERE id <= ? ORDER BY part').pluck(),
+    blocksOfPart: db
+      .prepare(
+        `SELECT id, rows, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} AND id <= ?
+         ORDER BY id`,
+      )
+      .raw(),
+    mark: db.prepare(
+      `INSERT INTO hot_compacted (part, last_block_id) VALUES (?, ?)
+       ON CONFLICT (part) DO UPDATE SET last_block_id = max(last_block_id, excluded.last_block_id)`,
     ),
-    batches: db.prepare('SELECT id, rows FROM hot_batches ORDER BY id LIMIT 4096').raw(),
-    rows: db.prepare('SELECT sensor_id, ts_ms, value FROM readings_hot WHERE batch_id BETWEEN ? AND ?').raw(),
-    resolutions: db.prepare('SELECT id, resolution FROM sensors').raw(),
+    firstBlock: db.prepare('SELECT min(id) FROM hot_blocks').pluck(),
+    lastMarked: db.prepare('SELECT max(last_block_id) FROM hot_compacted').pluck(),
+    purge: db.prepare(
+      `DELETE FROM hot_blocks WHERE id >= ? AND id < ?
+       AND id <= (SELECT last_block_id FROM hot_compacted c WHERE c.part = hot_blocks.part)`,
+    ),
+    resolutions: db.prepare('SELECT id, resolution FROM sensors WHERE id >= ? AND id < ?').raw(),
+    segmentExists: db.prepare('SELECT 1 FROM reading_segments WHERE id = ?').pluck(),
     segment: db.prepare(
-      'INSERT INTO reading_segments (min_ts_ms, max_ts_ms, readings, created_ms) VALUES (?, ?, ?, ?) RETURNING id',
+      `INSERT INTO reading_segments (min_ts_ms, max_ts_ms, readings, created_ms, level)
+       VALUES (?, ?, 0, ?, ?) RETURNING id`,
+    ),
+    growSegment: db.prepare(
+      `UPDATE reading_segments SET min_ts_ms = min(min_ts_ms, ?), max_ts_ms = max(max_ts_ms, ?),
+       readings = readings + ? WHERE id = ?`,
     ),
     chunk: db.prepare(
       'INSERT INTO reading_chunks (segment_id, sensor_id, min_ts_ms, max_ts_ms, count, data) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    bound: db.prepare(
-      `INSERT INTO sensor_chunk_bounds (sensor_id, max_ts_ms) VALUES (?, ?)
-       ON CONFLICT (sensor_id) DO UPDATE SET max_ts_ms = max(max_ts_ms, excluded.max_ts_ms)`,
+    latest: db.prepare(
+      `INSERT INTO sensor_latest (sensor_id, ts_ms, value) SELECT ?, ?, ? WHERE EXISTS
+       (SELECT 1 FROM sensors WHERE id = ?)
+       ON CONFLICT (sensor_id) DO UPDATE SET ts_ms = excluded.ts_ms, value = excluded.value
+       WHERE excluded.ts_ms >= sensor_latest.ts_ms`,
     ),
-    segmentBounds: db.prepare('UPDATE reading_segments SET min_ts_ms = ?, max_ts_ms = ? WHERE id = ?'),
-    deleteRows: db.prepare('DELETE FROM readings_hot WHERE batch_id BETWEEN ? AND ?'),
-    deleteBatches: db.prepare('DELETE FROM hot_batches WHERE id BETWEEN ? AND ?'),
+    // Merging: small segments old enough, their readings, and the chunks of a window of sensors.
+    smallSegments: db
+      .prepare(
+        'SELECT id, min_ts_ms, max_ts_ms, readings, created_ms FROM reading_segments WHERE level = 0 ORDER BY id',
+      )
+      .raw(),
+    maxSensorOf: db.prepare('SELECT max(sensor_id) FROM reading_chunks WHERE segment_id = ?').pluck(),
+    chunksIn: db
+      .prepare(
+        'SELECT sensor_id, data FROM reading_chunks WHERE segment_id = ? AND sensor_id >= ? AND sensor_id < ?',
+      )
+      .raw(),
+    deleteChunksIn: db.prepare(
+      'DELETE FROM reading_chunks WHERE segment_id = ? AND sensor_id >= ? AND sensor_id < ?',
+    ),
+    deleteSegmentIfEmpty: db.prepare(
+      'DELETE FROM reading_segments WHERE id = ? AND NOT EXISTS (SELECT 1 FROM reading_chunks WHERE segment_id = ?)',
+    ),
   }
 
-  const move = db.transaction((firstBatch: number, lastBatch: number, nowMs: number): CompactionResult => {
-    const rows = q.rows.all(firstBatch, lastBatch) as [number, number, number][]
-    const bounds: [number, number][] = []
-    if (rows.length === 0) {
-      q.deleteBatches.run(firstBatch, lastBatch)
-      return { segmentId: 0, readings: 0, chunks: 0, lastBatchId: lastBatch, bounds }
+  const resolutionsOf = (fromId: number, toId: number) => {
+    const rows = q.resolutions.all(fromId, toId) as [number, number | null][]
+    return {
+      ids: Int32Array.from(rows, (r) => r[0]),
+      values: Float64Array.from(rows, (r) => r[1] ?? Number.NaN),
     }
-    rows.sort((a, b) => a[0] - b[0] || a[1] - b[1])
-    const resolution = new Map(q.resolutions.all() as [number, number | null][])
-    const segmentId = (q.segment.get(rows[0]![1], rows[0]![1], rows.length, nowMs) as { id: number }).id
-    let minTs = Number.POSITIVE_INFINITY
-    let maxTs = Number.NEGATIVE_INFINITY
-    let chunks = 0
-    for (let start = 0; start < rows.length; ) {
-      const sensorId = rows[start]![0]
-      let end = start
-      while (end < rows.length && rows[end]![0] === sensorId) end++
-      const tsMs = new Float64Array(end - start)
-      const values = new Float64Array(end - start)
-      for (let i = start; i < end; i++) {
-        tsMs[i - start] = rows[i]![1]
-        values[i - start] = rows[i]![2]
-      }
-      const first = tsMs[0]!
-      const last = tsMs[tsMs.length - 1]!
-      q.chunk.run(
-        segmentId,
-        sensorId,
-        first,
-        last,
-        tsMs.length,
-        encodeChunk(tsMs, values, resolution.get(sensorId) ?? null),
-      )
-      q.bound.run(sensorId, last)
-      bounds.push([sensorId, last])
-      for (const tier of TIERS) rollups.add(tier.name, sensorId, bucketPoints(tsMs, values, tier.widthMs))
-      minTs = Math.min(minTs, first)
-      maxTs = Math.max(maxTs, last)
-      chunks++
-      start = end
+  }
+
+  const writeChunks = (segmentId: number, c: Columns, withRollups: boolean) => {
+    for (let k = 0; k < c.sensorId.length; k++)
+      q.chunk.run(segmentId, c.sensorId[k]!, c.minTsMs[k]!, c.maxTsMs[k]!, c.count[k]!, c.chunks[k]!)
+    if (!withRollups) return
+    // sensor_latest doubles as the newest chunked timestamp per sensor (the writer's chunk bound).
+    for (let k = 0; k < c.sensorId.length; k++) {
+      q.latest.run(c.sensorId[k]!, c.maxTsMs[k]!, c.lastValue[k]!, c.sensorId[k]!)
     }
-    q.segmentBounds.run(minTs, maxTs, segmentId)
-    q.deleteRows.run(firstBatch, lastBatch)
-    q.deleteBatches.run(firstBatch, lastBatch)
-    return { segmentId, readings: rows.length, chunks, lastBatchId: lastBatch, bounds }
+    rollups.addColumns('rollups_1m', c.minute)
+    rollups.addColumns('rollups_1h', c.hour)
+  }
+
+  const span = (c: Columns) => {
+    let min = Number.POSITIVE_INFINITY
+    let max = Number.NEGATIVE_INFINITY
+    let readings = 0
+    for (let k = 0; k < c.sensorId.length; k++) {
+      if (c.minTsMs[k]! < min) min = c.minTsMs[k]!
+      if (c.maxTsMs[k]! > max) max = c.maxTsMs[k]!
+      readings += c.count[k]!
+    }
+    return { min, max, readings }
+  }
+
+  // ---- hot blocks -> chunks: a group is every block up to the newest at its start, moved part by part.
+  let group: { lastBlockId: number; parts: number[]; segmentId: number; partsInSegment: Set<number> } | null =
+    null
+
+  const moveBlocks = db.transaction((part: number, nowMs: number) => {
+    const g = group!
+    const rows = q.blocksOfPart.all(part, g.lastBlockId) as [number, number, Buffer][]
+    let n = 0
+    let last = 0
+    const data: Buffer[] = []
+    for (const [id, count, blob] of rows) {
+      if (n > 0 && n + count > options.maxRowsPerStep) break
+      n += count
+      last = id
+      data.push(blob)
+    }
+    if (data.length === 0) return null
+    const res = resolutionsOf(part << PART_SHIFT, (part + 1) << PART_SHIFT)
+    const c = compute.compactHotBlocks(data, res.ids, res.values)
+    // One chunk per sensor per segment: a group's second visit to a part opens a new segment.
+    if (g.segmentId === 0 || g.partsInSegment.has(part) || q.segmentExists.get(g.segmentId) === undefined) {
+      g.segmentId = (q.segment.get(EMPTY_MIN_MS, EMPTY_MAX_MS, nowMs, 0) as { id: number }).id
+      g.partsInSegment = new Set()
+    }
+    g.partsInSegment.add(part)
+    const s = span(c)
+    if (c.sensorId.length > 0) q.growSegment.run(s.min, s.max, s.readings, g.segmentId)
+    writeChunks(g.segmentId, c, true)
+    q.mark.run(part, last)
+    return { c, last, moved: n, more: rows.length > data.length }
   })
+
+  const hotStep = (nowMs: number): CompactionResult | null => {
+    if (!group) {
+      const lastBlockId = q.lastBlock.get() as number | null
+      if (lastBlockId === null) return null
+      group = {
+        lastBlockId,
+        parts: q.partsUpTo.all(lastBlockId) as number[],
+        segmentId: 0,
+        partsInSegment: new Set(),
+      }
+    }
+    const g = group
+    const part = g.parts[0]
+    if (part === undefined) {
+      group = null
+      hotRows.set(q.hotRows.get() as number)
+      startPurge()
+      return null
+    }
+    const moved = moveBlocks.immediate(part, nowMs)
+    if (!moved?.more) g.parts.shift()
+    if (g.parts.length === 0) {
+      group = null
+      hotRows.set(q.hotRows.get() as number)
+      startPurge()
+    }
+    if (!moved) return { kind: 'hot', segmentId: g.segmentId, readings: 0, chunks: 0 }
+    // Only after the commit: a failed step leaves both the blocks and the index as they were.
+    const { c, last } = moved
+    for (let k = 0; k < c.sensorId.length; k++) index.noteChunk(c.sensorId[k]!, c.maxTsMs[k]!)
+    index.compacted(c.sensorId, last)
+    hotRows.moved(moved.moved)
+    return { kind: 'hot', segmentId: g.segmentId, readings: moved.moved, chunks: c.sensorId.length }
+  }
+
+  // ---- compacted blocks are deleted later, in id order, so each page of the hot table is rewritten once.
+  let purge: { nextId: number; endId: number } | null = null
+  const startPurge = () => {
+    const first = q.firstBlock.get() as number | null
+    const end = q.lastMarked.get() as number | null
+    purge = first === null || end === null || first > end ? null : { nextId: first, endId: end }
+  }
+  startPurge()
+  const purgeStep = (): CompactionResult => {
+    const p = purge!
+    const to = Math.min(p.nextId + PURGE_BLOCKS_PER_STEP, p.endId + 1)
+    q.purge.run(p.nextId, to)
+    p.nextId = to
+    if (to > p.endId) purge = null
+    return { kind: 'purge', segmentId: 0, readings: 0, chunks: 0 }
+  }
+
+  const hotDue = (nowMs: number): boolean => {
+    if (group || purge) return true
+    if (hotRows.get() >= options.minHotRows) return true
+    const oldest = q.oldestBlock.get() as [number, number] | undefined
+    return oldest !== undefined && oldest[1] <= nowMs - options.maxHotAgeMs
+  }
+
+  // ---- small chunks -> merged chunks: the small segments at the job's start, a window of sensors per step.
+  let merge: {
+    sources: number[]
+    target: number
+    nextSensor: number
+    endSensor: number
+    window: number
+  } | null = null
+
+  const mergeWindow = db.transaction((): CompactionResult => {
+    const m = merge!
+    const from = m.nextSensor
+    const to = Math.min(from + m.window, m.endSensor + 1)
+    const owners: number[] = []
+    const data: Buffer[] = []
+    for (const segmentId of m.sources) {
+      for (const [sensorId, blob] of q.chunksIn.all(segmentId, from, to) as [number, Buffer][]) {
+        owners.push(sensorId)
+        data.push(blob)
+      }
+    }
+    m.nextSensor = to
+    if (data.length === 0) return { kind: 'merge', segmentId: m.target, readings: 0, chunks: 0 }
+    const res = resolutionsOf(from, to)
+    const c = compute.mergeChunks(data, Int32Array.from(owners), res.ids, res.values)
+    for (const segmentId of m.sources) q.deleteChunksIn.run(segmentId, from, to)
+    writeChunks(m.target, c, false)
+    const readings = span(c).readings
+    // Aim the next window at about maxRowsPerStep readings.
+    m.window = Math.max(
+      1,
+      Math.min(4096, Math.floor((m.window * options.maxRowsPerStep) / Math.max(readings, 1))),
+    )
+    return { kind: 'merge', segmentId: m.target, readings, chunks: c.sensorId.length }
+  })
+
+  const finishMerge = db.transaction(() => {
+    const m = merge!
+    for (const id of [...m.sources, m.target]) q.deleteSegmentIfEmpty.run(id, id)
+  })
+
+  const startMerge = db.transaction((nowMs: number, force: boolean): boolean => {
+    const busy = group?.segmentId ?? 0
+    const small = (q.smallSegments.all() as [number, number, number, number, number][]).filter(
+      ([id]) => busy === 0 || id < busy,
+    )
+    if (small.length < 2) return false
+    const readings = small.reduce((n, s) => n + s[3], 0)
+    const oldestMs = Math.min(...small.map((s) => s[4]))
+    if (!force && readings < options.minMergeReadings && oldestMs > nowMs - options.maxMergeAgeMs)
+      return false
+    const sources = small.map((s) => s[0])
+    const min = Math.min(...small.map((s) => s[1]))
+    const max = Math.max(...small.map((s) => s[2]))
+    const target = (q.segment.get(min, max, nowMs, 1) as { id: number }).id
+    q.growSegment.run(min, max, readings, target)
+    let endSensor = -1
+    for (const id of sources) endSensor = Math.max(endSensor, (q.maxSensorOf.get(id) as number | null) ?? -1)
+    merge = { sources, target, nextSensor: 0, endSensor, window: 64 }
+    return true
+  })
+
+  let mergeCheckedMs = Number.NEGATIVE_INFINITY
+  const mergeStep = (nowMs: number, force = false): CompactionResult | null => {
+    if (!merge) {
+      if (!force && nowMs < mergeCheckedMs + MERGE_CHECK_MS) return null
+      mergeCheckedMs = nowMs
+      if (!startMerge.immediate(nowMs, force)) return null
+    }
+    const m = merge!
+    if (m.nextSensor > m.endSensor || q.segmentExists.get(m.target) === undefined) {
+      finishMerge.immediate()
+      merge = null
+      return { kind: 'merge', segmentId: m.target, readings: 0, chunks: 0 }
+    }
+    return mergeWindow.immediate()
+  }
 
   return {
     /** Whether a step would do something now. */
     isDue(nowMs: number): boolean {
-      const state = q.hotState.get() as { rows: number; oldestMs: number | null }
-      return (
-        state.rows > 0 &&
-        (state.rows >= options.minHotRows || (state.oldestMs ?? nowMs) <= nowMs - options.maxHotAgeMs)
-      )
+      return hotDue(nowMs) || merge !== null || nowMs >= mergeCheckedMs + MERGE_CHECK_MS
     },
 
-    /** Moves the oldest hot batches (up to maxRowsPerStep rows) into a new segment; null when the log is empty. */
+    /**
+     * One short transaction: moves one sensor group's oldest hot blocks (up to maxRowsPerStep readings)
+     * into chunks when compaction is due, else merges one window of small chunks when that is due.
+     * Returns null when there was nothing to do.
+     */
     step(nowMs = Date.now()): CompactionResult | null {
-      const batches = q.batches.all() as [number, number][]
-      if (batches.length === 0) return null
-      let rows = 0
-      let last = batches[0]![0]
-      for (const [id, n] of batches) {
-        if (rows > 0 && rows + n > options.maxRowsPerStep) break
-        rows += n
-        last = id
+      if (purge) return purgeStep()
+      if (hotDue(nowMs)) {
+        const r = hotStep(nowMs)
+        if (r) return r
       }
-      const result = move.immediate(batches[0]![0], last, nowMs)
-      // Only after the commit: a failed step leaves both the log and the index as they were.
-      for (const [sensorId, maxTsMs] of result.bounds) index.noteChunk(sensorId, maxTsMs)
-      index.compacted(last)
-      return result
+      return mergeStep(nowMs)
     },
 
-    /** Compacts until the hot log is empty (tests, shutdown, benchmarks). */
+    /** Moves every hot block into chunks (tests, shutdown, benchmarks); returns the readings moved. */
     drain(nowMs = Date.now()): number {
       let moved = 0
-      for (let r = this.step(nowMs); r !== null; r = this.step(nowMs)) moved += r.readings
-      return moved
+      for (;;) {
+        const r = purge ? purgeStep() : hotStep(nowMs)
+        if (r === null) {
+          if (q.lastBlock.get() === null) return moved
+          continue
+        }
+        moved += r.readings
+      }
+    },
+
+    /** Merges all small chunks now, whatever their size or age (tests, benchmarks). */
+    mergeAll(nowMs = Date.now()): number {
+      let merged = 0
+      for (let r = mergeStep(nowMs, true); r !== null; r = mergeStep(nowMs, true)) {
+        merged += r.readings
+        if (!merge) break
+      }
+      return merged
     },
   }
 }

@@ -1,17 +1,28 @@
-// The writer's in-memory index of stored timestamps per sensor, so the hot log needs no (sensor, ts)
+// The writer's in-memory index of stored timestamps per sensor, so the hot tier needs no (sensor, ts)
 // B-tree index (which would rewrite a page per sensor on every commit). Only the writer thread uses it.
 
 interface SensorState {
   /** Newest timestamp stored anywhere (hot or chunks): a later reading is new without any lookup. */
   maxTsMs: number
-  /** Newest timestamp in chunks: an older reading not in the hot log may still be in a chunk. */
+  /** Newest timestamp in chunks: an older reading not in the hot tier may still be in a chunk. */
   chunkMaxTsMs: number
+  /** Timestamps in hot blocks, with the id of the block holding each. */
   hotTsMs: number[]
-  hotBatch: number[]
+  hotBlock: number[]
+  /** Newest timestamp accepted so far in the batch being filtered (valid while batchEpoch matches). */
+  batchEpoch: number
+  batchMaxTsMs: number
+}
+
+export interface BatchRows {
+  count: number
+  sensorId: Int32Array
+  tsMs: Float64Array
 }
 
 export function createHotIndex() {
   const sensors = new Map<number, SensorState>()
+  let epoch = 0
   const state = (sensorId: number): SensorState => {
     let s = sensors.get(sensorId)
     if (!s) {
@@ -19,7 +30,9 @@ export function createHotIndex() {
         maxTsMs: Number.NEGATIVE_INFINITY,
         chunkMaxTsMs: Number.NEGATIVE_INFINITY,
         hotTsMs: [],
-        hotBatch: [],
+        hotBlock: [],
+        batchEpoch: 0,
+        batchMaxTsMs: Number.NEGATIVE_INFINITY,
       }
       sensors.set(sensorId, s)
     }
@@ -34,30 +47,65 @@ export function createHotIndex() {
       if (tsMs > s.chunkMaxTsMs) s.chunkMaxTsMs = tsMs
       if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
     },
-    noteHot(sensorId: number, tsMs: number, batchId: number): void {
+    noteHot(sensorId: number, tsMs: number, blockId: number): void {
       const s = state(sensorId)
       s.hotTsMs.push(tsMs)
-      s.hotBatch.push(batchId)
+      s.hotBlock.push(blockId)
       if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
     },
-    /** 'new' (certainly not stored), 'hot' (stored in the hot log) or 'check-chunks' (maybe in a chunk). */
-    classify(sensorId: number, tsMs: number): 'new' | 'hot' | 'check-chunks' {
-      const s = sensors.get(sensorId)
-      if (!s || tsMs > s.maxTsMs) return 'new'
-      if (s.hotTsMs.includes(tsMs)) return 'hot'
-      return tsMs <= s.chunkMaxTsMs ? 'check-chunks' : 'new'
+
+    /**
+     * Indices of the rows of a batch not yet stored (nor repeated earlier in the batch), in batch order.
+     * `inChunks` answers for readings at or below a sensor's chunk bound that the hot tier does not hold.
+     */
+    filterNew(rows: BatchRows, inChunks: (sensorId: number, tsMs: number) => boolean): Uint32Array {
+      epoch++
+      const accepted = new Uint32Array(rows.count)
+      let n = 0
+      let seen: Set<string> | null = null
+      for (let i = 0; i < rows.count; i++) {
+        const sensorId = rows.sensorId[i]!
+        const tsMs = rows.tsMs[i]!
+        const s = state(sensorId)
+        if (s.batchEpoch !== epoch) {
+          s.batchEpoch = epoch
+          s.batchMaxTsMs = Number.NEGATIVE_INFINITY
+        }
+        const stored =
+          tsMs <= s.maxTsMs &&
+          (s.hotTsMs.includes(tsMs) || (tsMs <= s.chunkMaxTsMs && inChunks(sensorId, tsMs)))
+        if (stored) continue
+        if (tsMs > s.batchMaxTsMs) {
+          s.batchMaxTsMs = tsMs
+          if (seen) seen.add(`${sensorId}:${tsMs}`)
+          accepted[n++] = i
+          continue
+        }
+        // Out of order within the batch: rare, so only now pay for an exact set.
+        if (!seen) {
+          seen = new Set()
+          for (let k = 0; k < n; k++) seen.add(`${rows.sensorId[accepted[k]!]}:${rows.tsMs[accepted[k]!]}`)
+        }
+        const key = `${sensorId}:${tsMs}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        accepted[n++] = i
+      }
+      return accepted.subarray(0, n)
     },
-    /** Forgets hot entries of batches up to `lastBatchId` once compaction has moved them into chunks. */
-    compacted(lastBatchId: number): void {
-      for (const s of sensors.values()) {
-        if (s.hotBatch.length === 0 || s.hotBatch[0]! > lastBatchId) continue
-        const keep = s.hotBatch.findIndex((b) => b > lastBatchId)
+
+    /** Forgets the hot entries of these sensors in blocks up to `lastBlockId`, now moved into chunks. */
+    compacted(sensorIds: ArrayLike<number>, lastBlockId: number): void {
+      for (let k = 0; k < sensorIds.length; k++) {
+        const s = sensors.get(sensorIds[k]!)
+        if (!s || s.hotBlock.length === 0 || s.hotBlock[0]! > lastBlockId) continue
+        const keep = s.hotBlock.findIndex((b) => b > lastBlockId)
         if (keep === -1) {
           s.hotTsMs = []
-          s.hotBatch = []
+          s.hotBlock = []
         } else {
           s.hotTsMs = s.hotTsMs.slice(keep)
-          s.hotBatch = s.hotBatch.slice(keep)
+          s.hotBlock = s.hotBlock.slice(keep)
         }
       }
     },

@@ -69,10 +69,19 @@ export function openReadingWriter(options: {
   walSizeLimitBytes?: number
   retention?: RetentionOptions
   compaction?: CompactionOptions
+  /** WAL pages after which a commit checkpoints inline (SQLite wal_autocheckpoint); 0 leaves it to the caller. */
+  walAutoCheckpointPages?: number
 }) {
   const db = openConnection(options)
+  if (options.walAutoCheckpointPages !== undefined)
+    db.pragma(`wal_autocheckpoint = ${Math.trunc(options.walAutoCheckpointPages)}`)
   const writer = createReadingWriter(db)
-  const compactor = createCompactor(db, writer.index, options.compaction ?? DEFAULT_COMPACTION)
+  const compactor = createCompactor(
+    db,
+    writer.index,
+    writer.hotRows,
+    options.compaction ?? DEFAULT_COMPACTION,
+  )
   const retention = createRetention(db, options.retention ?? DEFAULT_RETENTION)
   let retentionDueMs = 0
   return {
@@ -81,21 +90,20 @@ export function openReadingWriter(options: {
     alerts: createAlertLedger(db),
     /** Runs fn in one immediate transaction; writes made inside nest as savepoints. */
     transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
-    /** One compaction step (hot log -> chunks + rollups); the scheduler or the writer thread calls it. */
+    /** One compaction step (hot blocks -> chunks + rollups, or a merge of small chunks). */
     compactStep: (nowMs = Date.now()) => compactor.step(nowMs),
     /** One bounded retention step. */
     retentionStep: (nowMs = Date.now()) => retention.step(nowMs),
-    /** Compacts the whole hot log (shutdown, tests, benchmarks). */
+    /** Compacts every hot block (shutdown, tests, benchmarks). */
     compactAll: (nowMs = Date.now()) => compactor.drain(nowMs),
+    /** Merges every small chunk now (tests, benchmarks). */
+    mergeAll: (nowMs = Date.now()) => compactor.mergeAll(nowMs),
     /**
      * Runs one small step of whatever background work is due: compaction first, then retention.
      * Returns false when nothing was due, so a caller can stop looping.
      */
     maintain(nowMs = Date.now()): boolean {
-      if (compactor.isDue(nowMs)) {
-        compactor.step(nowMs)
-        return true
-      }
+      if (compactor.isDue(nowMs) && compactor.step(nowMs) !== null) return true
       if (nowMs >= retentionDueMs) {
         const result = retention.step(nowMs)
         if (result.done) retentionDueMs = nowMs + RETENTION_INTERVAL_MS

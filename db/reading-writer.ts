@@ -1,8 +1,11 @@
-// The single writer of readings: one transaction per batch (hot log rows, latest values, rejects, statuses),
-// de-duplicated on (sensor, ts) against the hot log and the chunks through the in-memory hot index.
+// The single writer of readings: one transaction per batch (one compressed hot block per group of sensors,
+// rejects, statuses), de-duplicated on (sensor, ts) against hot blocks and chunks through the in-memory
+// hot index. Latest values are kept by compaction; readers overlay the hot blocks.
+import { compute } from '../crates/factory_compute/binding.ts'
 import { decodeChunk } from './chunks.ts'
 import type { Sqlite } from './connection.ts'
 import { translateSqliteError } from './errors.ts'
+import { PART_SHIFT, partOf, UNCOMPACTED } from './hot-blocks.ts'
 import { createHotIndex, type HotIndex } from './hot-index.ts'
 import type { MachineStatus } from './types.ts'
 
@@ -47,17 +50,13 @@ export interface SensorSpec {
   maxValue: number | null
 }
 
-const ROWS_PER_STATEMENT = 128
+/** Hot rows converted per transaction when an older database still holds a row-per-reading hot log. */
+const LEGACY_ROWS_PER_STEP = 200_000
 
 export function createReadingWriter(db: Sqlite) {
-  const insertSql = (rows: number) =>
-    `INSERT INTO readings_hot (batch_id, sensor_id, ts_ms, value) VALUES ${Array(rows).fill('(?, ?, ?, ?)').join(', ')}`
-  const insertMany = db.prepare(insertSql(ROWS_PER_STATEMENT))
-  const insertOne = db.prepare(insertSql(1))
-  const params: number[] = new Array(ROWS_PER_STATEMENT * 4).fill(0)
   const q = {
-    batch: db.prepare(
-      'INSERT INTO hot_batches (min_ts_ms, max_ts_ms, rows, created_ms) VALUES (?, ?, ?, ?) RETURNING id',
+    block: db.prepare(
+      'INSERT INTO hot_blocks (part, min_ts_ms, max_ts_ms, rows, created_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     chunksAt: db
       .prepare(
@@ -65,17 +64,31 @@ export function createReadingWriter(db: Sqlite) {
          WHERE s.max_ts_ms >= ? AND s.min_ts_ms <= ? AND c.min_ts_ms <= ? AND c.max_ts_ms >= ?`,
       )
       .pluck(),
-    hotRows: db.prepare('SELECT batch_id, sensor_id, ts_ms FROM readings_hot ORDER BY batch_id').raw(),
-    hotRowsOf: db
-      .prepare('SELECT batch_id, sensor_id, ts_ms FROM readings_hot WHERE sensor_id = ? ORDER BY batch_id')
+    blocks: db.prepare(`SELECT id, data FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).raw(),
+    blocksOfPart: db
+      .prepare(`SELECT id, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} ORDER BY id`)
       .raw(),
-    chunkBounds: db.prepare('SELECT sensor_id, max_ts_ms FROM sensor_chunk_bounds').raw(),
-    chunkBoundOf: db.prepare('SELECT max_ts_ms FROM sensor_chunk_bounds WHERE sensor_id = ?').pluck(),
-    latest: db.prepare(
-      `INSERT INTO sensor_latest (sensor_id, ts_ms, value) VALUES (?, ?, ?)
-       ON CONFLICT (sensor_id) DO UPDATE SET ts_ms = excluded.ts_ms, value = excluded.value
-       WHERE excluded.ts_ms >= sensor_latest.ts_ms`,
-    ),
+    // Compaction keeps sensor_latest at the newest chunked reading; sensor_chunk_bounds is from older versions.
+    chunkBounds: db
+      .prepare(
+        `SELECT sensor_id, max(t) FROM (SELECT sensor_id, max_ts_ms AS t FROM sensor_chunk_bounds
+         UNION ALL SELECT sensor_id, ts_ms FROM sensor_latest) GROUP BY sensor_id`,
+      )
+      .raw(),
+    chunkBoundOf: db
+      .prepare(
+        `SELECT max(t) FROM (SELECT max_ts_ms AS t FROM sensor_chunk_bounds WHERE sensor_id = ?
+         UNION ALL SELECT ts_ms FROM sensor_latest WHERE sensor_id = ?)`,
+      )
+      .pluck(),
+    legacyBatches: db.prepare('SELECT id FROM hot_batches ORDER BY id LIMIT 1').pluck(),
+    legacyRows: db
+      .prepare(
+        'SELECT sensor_id, ts_ms, value FROM readings_hot WHERE batch_id = ? ORDER BY sensor_id, ts_ms LIMIT ?',
+      )
+      .raw(),
+    legacyDelete: db.prepare('DELETE FROM readings_hot WHERE batch_id = ? AND (sensor_id, ts_ms) <= (?, ?)'),
+    legacyDeleteBatch: db.prepare('DELETE FROM hot_batches WHERE id = ?'),
     reject: db.prepare(
       `INSERT INTO rejected_readings (received_ms, machine_id, client_id, topic, reason, sensor_key, detail,
        payload, payload_truncated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -100,11 +113,8 @@ export function createReadingWriter(db: Sqlite) {
   }
 
   const index: HotIndex = createHotIndex()
-  const loadIndex = (hotRows: unknown[][], bounds: [number, number][]) => {
-    for (const [sensorId, maxTsMs] of bounds) index.noteChunk(sensorId, maxTsMs)
-    for (const [batchId, sensorId, tsMs] of hotRows as number[][]) index.noteHot(sensorId!, tsMs!, batchId!)
-  }
-  loadIndex(q.hotRows.all() as unknown[][], q.chunkBounds.all() as [number, number][])
+  /** Rows in hot blocks, kept here so the compactor need not scan the blocks to decide. */
+  let hotRows = 0
 
   const inChunks = (sensorId: number, tsMs: number): boolean => {
     for (const data of q.chunksAt.all(sensorId, tsMs, tsMs, tsMs, tsMs) as Buffer[]) {
@@ -122,83 +132,71 @@ export function createReadingWriter(db: Sqlite) {
     return false
   }
 
-  /** Indices of rows not yet stored (nor repeated earlier in the batch), sorted by (sensor, ts). */
-  const newRows = (rows: ReadingColumns): number[] => {
-    const batchMax = new Map<number, number>()
-    let seen: Set<string> | null = null
-    const accepted: number[] = []
-    for (let i = 0; i < rows.count; i++) {
-      const sensorId = rows.sensorId[i]!
-      const tsMs = rows.tsMs[i]!
-      const inBatch = batchMax.get(sensorId)
-      const kind = index.classify(sensorId, tsMs)
-      if (kind === 'hot') continue
-      if (inBatch === undefined || tsMs > inBatch) {
-        if (kind === 'check-chunks' && inChunks(sensorId, tsMs)) continue
-        batchMax.set(sensorId, tsMs)
-        if (seen) seen.add(`${sensorId}:${tsMs}`)
-        accepted.push(i)
-        continue
-      }
-      // Out of order within the batch: rare, so only now pay for an exact set.
-      if (!seen) seen = new Set(accepted.map((j) => `${rows.sensorId[j]}:${rows.tsMs[j]}`))
-      const key = `${sensorId}:${tsMs}`
-      if (seen.has(key) || (kind === 'check-chunks' && inChunks(sensorId, tsMs))) continue
-      seen.add(key)
-      accepted.push(i)
+  /** Inserts one block per sensor group; returns each group's block id (parts ascending). */
+  const insertBlocks = (
+    sensorId: Int32Array,
+    tsMs: Float64Array,
+    value: Float64Array,
+    accepted: Uint32Array,
+  ): Map<number, number> => {
+    const ids = new Map<number, number>()
+    if (accepted.length === 0) return ids
+    const blocks = compute.encodeHotBlocks(sensorId, tsMs, value, accepted, PART_SHIFT)
+    const now = Date.now()
+    for (let k = 0; k < blocks.part.length; k++) {
+      const { lastInsertRowid } = q.block.run(
+        blocks.part[k]!,
+        blocks.minTsMs[k]!,
+        blocks.maxTsMs[k]!,
+        blocks.rows[k]!,
+        now,
+        blocks.data[k]!,
+      )
+      ids.set(blocks.part[k]!, Number(lastInsertRowid))
     }
-    // Sorted rows fill the batch's fresh pages densely.
-    return accepted.sort((x, y) => rows.sensorId[x]! - rows.sensorId[y]! || rows.tsMs[x]! - rows.tsMs[y]!)
+    return ids
   }
 
-  const insertReadings = (rows: ReadingColumns, accepted: number[]): number => {
-    if (accepted.length === 0) return 0
-    let minTs = Number.POSITIVE_INFINITY
-    let maxTs = Number.NEGATIVE_INFINITY
-    for (const i of accepted) {
-      const t = rows.tsMs[i]!
-      if (t < minTs) minTs = t
-      if (t > maxTs) maxTs = t
-    }
-    const batchId = (q.batch.get(minTs, maxTs, accepted.length, Date.now()) as { id: number }).id
-    let k = 0
-    for (; k + ROWS_PER_STATEMENT <= accepted.length; k += ROWS_PER_STATEMENT) {
-      for (let j = 0; j < ROWS_PER_STATEMENT; j++) {
-        const i = accepted[k + j]!
-        params[j * 4] = batchId
-        params[j * 4 + 1] = rows.sensorId[i]!
-        params[j * 4 + 2] = rows.tsMs[i]!
-        params[j * 4 + 3] = rows.value[i]!
-      }
-      insertMany.run(params)
-    }
-    for (; k < accepted.length; k++) {
-      const i = accepted[k]!
-      insertOne.run(batchId, rows.sensorId[i]!, rows.tsMs[i]!, rows.value[i]!)
-    }
-    return batchId
+  const learnBlock = (blockId: number, data: Buffer) => {
+    const c = compute.decodeHotBlock(data)
+    for (let i = 0; i < c.sensorId.length; i++) index.noteHot(c.sensorId[i]!, c.tsMs[i]!, blockId)
+    hotRows += c.sensorId.length
   }
 
-  const updateLatest = (rows: ReadingColumns) => {
-    const newest = new Map<number, number>()
-    for (let i = 0; i < rows.count; i++) {
-      const id = rows.sensorId[i]!
-      const at = newest.get(id)
-      if (at === undefined || rows.tsMs[i]! >= rows.tsMs[at]!) newest.set(id, i)
-    }
-    for (const [id, i] of newest) q.latest.run(id, rows.tsMs[i]!, rows.value[i]!)
-  }
+  // Rows of the old row-per-reading hot log become blocks, a bounded transaction at a time.
+  const convertLegacy = db.transaction((): boolean => {
+    const batchId = q.legacyBatches.get() as number | undefined
+    if (batchId === undefined) return false
+    const rows = q.legacyRows.all(batchId, LEGACY_ROWS_PER_STEP) as [number, number, number][]
+    if (rows.length < LEGACY_ROWS_PER_STEP) q.legacyDeleteBatch.run(batchId)
+    if (rows.length === 0) return true
+    const sensorId = Int32Array.from(rows, (r) => r[0])
+    const tsMs = Float64Array.from(rows, (r) => r[1])
+    const value = Float64Array.from(rows, (r) => r[2])
+    insertBlocks(sensorId, tsMs, value, Uint32Array.from(rows.keys()))
+    const last = rows[rows.length - 1]!
+    q.legacyDelete.run(batchId, last[0], last[1])
+    return true
+  })
+  while (convertLegacy.immediate()) {}
+
+  for (const [sensorId, maxTsMs] of q.chunkBounds.all() as [number, number][])
+    index.noteChunk(sensorId, maxTsMs)
+  for (const [id, data] of q.blocks.all() as [number, Buffer][]) learnBlock(id, data)
 
   const reindexSensor = (sensorId: number) => {
     index.forget(sensorId)
-    const bound = q.chunkBoundOf.get(sensorId) as number | undefined
-    loadIndex(q.hotRowsOf.all(sensorId) as unknown[][], bound === undefined ? [] : [[sensorId, bound]])
+    const bound = q.chunkBoundOf.get(sensorId, sensorId) as number | null
+    if (bound !== null) index.noteChunk(sensorId, bound)
+    for (const [blockId, data] of q.blocksOfPart.all(partOf(sensorId)) as [number, Buffer][]) {
+      const p = compute.hotBlockPoints([data], sensorId, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)
+      for (const t of p.tsMs) index.noteHot(sensorId, t, blockId)
+    }
   }
 
   const commit = db.transaction((rows: ReadingColumns, rejects: RejectRecord[], statuses: StatusChange[]) => {
-    const accepted = newRows(rows)
-    const batchId = insertReadings(rows, accepted)
-    if (accepted.length > 0) updateLatest(rows)
+    const accepted = index.filterNew(rows, inChunks)
+    const blockIds = insertBlocks(rows.sensorId, rows.tsMs, rows.value, accepted)
     for (const r of rejects) {
       q.reject.run(
         r.receivedMs,
@@ -220,7 +218,7 @@ export function createReadingWriter(db: Sqlite) {
         rejects: rejects.length,
       },
       accepted,
-      batchId,
+      blockIds,
     }
   })
 
@@ -228,9 +226,13 @@ export function createReadingWriter(db: Sqlite) {
     /** Commits one batch atomically; throws a StorageError (DB_WRITE_FAILED) when the commit fails. */
     write(rows: ReadingColumns, rejects: RejectRecord[], statuses: StatusChange[] = []): WriteResult {
       try {
-        const { result, accepted, batchId } = commit.immediate(rows, rejects, statuses)
+        const { result, accepted, blockIds } = commit.immediate(rows, rejects, statuses)
         // The index learns the rows only once they are committed.
-        for (const i of accepted) index.noteHot(rows.sensorId[i]!, rows.tsMs[i]!, batchId)
+        for (const i of accepted) {
+          const sensorId = rows.sensorId[i]!
+          index.noteHot(sensorId, rows.tsMs[i]!, blockIds.get(partOf(sensorId))!)
+        }
+        hotRows += accepted.length
         return result
       } catch (error) {
         return translateSqliteError(error, 'batch')
@@ -248,6 +250,16 @@ export function createReadingWriter(db: Sqlite) {
 
     /** The in-memory index; compaction tells it what moved into chunks. */
     index,
+    /** Rows in hot blocks as this writer knows them; compaction subtracts what it moves. */
+    hotRows: {
+      get: () => hotRows,
+      moved: (n: number) => {
+        hotRows = Math.max(0, hotRows - n)
+      },
+      set: (n: number) => {
+        hotRows = n
+      },
+    },
 
     autoRegisterMachineIds: (): number[] => q.autoRegisterMachines.all() as number[],
     isAutoRegister: (machineId: number): boolean => q.autoRegister.get(machineId) === 1,

@@ -1,6 +1,7 @@
 // Read side of readings, latest values and rejects; never blocks the writer (WAL readers see committed data).
 import { createPointReader } from './chunks.ts'
 import type { Sqlite } from './connection.ts'
+import { createHotReader, overlayHotLatest } from './hot-blocks.ts'
 import { createRollupStore } from './rollups.ts'
 import { type BucketQuery, type BucketResult, createSeriesQueries } from './series.ts'
 import type { LatestReading, Reading, Reject, RejectFilter } from './types.ts'
@@ -41,6 +42,11 @@ const toReject = (r: RejectRow): Reject => ({
   payloadTruncated: r.payload_truncated === 1,
 })
 
+type Nullable<T extends { tsMs: number; value: number }> = Omit<T, 'tsMs' | 'value'> & {
+  tsMs: number | null
+  value: number | null
+}
+
 export interface CountFilter {
   machineId?: number
   sensorId?: number
@@ -51,15 +57,16 @@ export interface CountFilter {
 export function createReadingQueries(db: Sqlite) {
   const points = createPointReader(db)
   const series = createSeriesQueries(points, createRollupStore(db))
+  const hot = createHotReader(db)
   const q = {
     latest: db.prepare(
       `SELECT s.id AS sensorId, s.key, s.unit, l.ts_ms AS tsMs, l.value FROM sensors s
-       JOIN sensor_latest l ON l.sensor_id = s.id WHERE s.machine_id = ? ORDER BY s.id`,
+       LEFT JOIN sensor_latest l ON l.sensor_id = s.id WHERE s.machine_id = ? ORDER BY s.id`,
     ),
     latestOfFactory: db
       .prepare(
         `SELECT s.id, l.ts_ms, l.value FROM machines m JOIN sensors s ON s.machine_id = m.id
-         JOIN sensor_latest l ON l.sensor_id = s.id WHERE m.factory_id = ? ORDER BY s.id`,
+         LEFT JOIN sensor_latest l ON l.sensor_id = s.id WHERE m.factory_id = ? ORDER BY s.id`,
       )
       .raw(),
     sensorsOfMachine: db.prepare('SELECT id FROM sensors WHERE machine_id = ?').pluck(),
@@ -109,11 +116,26 @@ export function createReadingQueries(db: Sqlite) {
       }
     },
 
-    latestForMachine: (machineId: number): LatestReading[] => q.latest.all(machineId) as LatestReading[],
+    /** Latest reading of each sensor of a machine: sensor_latest overlaid with the hot blocks. */
+    latestForMachine: (machineId: number): LatestReading[] =>
+      points
+        .snapshot(() => overlayHotLatest(hot, q.latest.all(machineId) as Nullable<LatestReading>[]))
+        .filter((r): r is LatestReading => r.tsMs !== null),
 
     /** Latest value of every sensor of a factory, as columns (one index lookup per sensor). */
     latestForFactory(factoryId: number): { sensorId: Int32Array; tsMs: Float64Array; values: Float64Array } {
-      const rows = q.latestOfFactory.all(factoryId) as [number, number, number][]
+      const rows = points.snapshot(() => {
+        const stored = q.latestOfFactory.all(factoryId) as [number, number | null, number | null][]
+        const newer = hot.latest(stored.map((r) => r[0]))
+        for (const r of stored) {
+          const h = newer.get(r[0])
+          if (h && (r[1] === null || h.tsMs >= r[1])) {
+            r[1] = h.tsMs
+            r[2] = h.value
+          }
+        }
+        return stored.filter((r): r is [number, number, number] => r[1] !== null)
+      })
       const out = {
         sensorId: new Int32Array(rows.length),
         tsMs: new Float64Array(rows.length),

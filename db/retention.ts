@@ -1,12 +1,14 @@
 // Retention per tier: raw readings older than rawMs, rollup buckets that ended before their tier's
 // horizon. Each step is one small transaction so ingestion never waits long behind it.
+import { compute } from '../crates/factory_compute/binding.ts'
 import { decodeChunk, encodeChunk } from './chunks.ts'
 import type { Sqlite } from './connection.ts'
+import { PART_SHIFT, UNCOMPACTED } from './hot-blocks.ts'
 import { TIERS } from './rollups.ts'
 
 export interface RetentionOptions {
-  rawMs: number
-  /** null keeps the tier forever. */
+  /** null keeps raw readings (and each tier below) forever. */
+  rawMs: number | null
   minuteMs: number | null
   hourMs: number | null
 }
@@ -42,9 +44,13 @@ export function createRetention(db: Sqlite, options: RetentionOptions = DEFAULT_
     segmentMin: db.prepare('SELECT min(min_ts_ms) FROM reading_chunks WHERE segment_id = ?').pluck(),
     updateSegment: db.prepare('UPDATE reading_segments SET min_ts_ms = ? WHERE id = ?'),
     deleteSegment: db.prepare('DELETE FROM reading_segments WHERE id = ?'),
-    hot: db.prepare(
-      `DELETE FROM readings_hot WHERE batch_id IN (SELECT id FROM hot_batches WHERE min_ts_ms < ?) AND ts_ms < ?`,
+    oldBlocks: db
+      .prepare(`SELECT id, data FROM hot_blocks b WHERE min_ts_ms < ? AND ${UNCOMPACTED('b')} LIMIT ?`)
+      .raw(),
+    updateBlock: db.prepare(
+      'UPDATE hot_blocks SET min_ts_ms = ?, max_ts_ms = ?, rows = ?, data = ? WHERE id = ?',
     ),
+    deleteBlock: db.prepare('DELETE FROM hot_blocks WHERE id = ?'),
     oldestBucket: Object.fromEntries(
       TIERS.map((t) => [t.name, db.prepare(`SELECT min(bucket_ms) FROM ${t.name}`).pluck()]),
     ),
@@ -55,7 +61,8 @@ export function createRetention(db: Sqlite, options: RetentionOptions = DEFAULT_
   const horizonMs = { rollups_1m: options.minuteMs, rollups_1h: options.hourMs }
 
   const run = db.transaction((nowMs: number, maxChunks: number, bucketSpanMs: number): RetentionResult => {
-    const cutoff = nowMs - options.rawMs
+    // No raw horizon: a cutoff before every timestamp deletes nothing.
+    const cutoff = options.rawMs === null ? Number.MIN_SAFE_INTEGER : nowMs - options.rawMs
     const result = { chunksDeleted: 0, chunksTrimmed: 0, hotRowsDeleted: 0, rollupsDeleted: 0, done: true }
     const rows = q.oldChunks.all(cutoff, cutoff, maxChunks) as [number, number, number, Buffer][]
     if (rows.length === maxChunks) result.done = false
@@ -81,7 +88,21 @@ export function createRetention(db: Sqlite, options: RetentionOptions = DEFAULT_
       if (min === null) q.deleteSegment.run(segmentId)
       else q.updateSegment.run(min, segmentId)
     }
-    result.hotRowsDeleted = q.hot.run(cutoff, cutoff).changes
+    // Hot blocks keep their readings at or after the cutoff (re-encoded), or go when none is left.
+    const blocks = q.oldBlocks.all(cutoff, maxChunks) as [number, Buffer][]
+    if (blocks.length === maxChunks) result.done = false
+    for (const [id, data] of blocks) {
+      const c = compute.decodeHotBlock(data)
+      const keep: number[] = []
+      for (let i = 0; i < c.tsMs.length; i++) if (c.tsMs[i]! >= cutoff) keep.push(i)
+      result.hotRowsDeleted += c.tsMs.length - keep.length
+      if (keep.length === 0) {
+        q.deleteBlock.run(id)
+        continue
+      }
+      const b = compute.encodeHotBlocks(c.sensorId, c.tsMs, c.values, Uint32Array.from(keep), PART_SHIFT)
+      q.updateBlock.run(b.minTsMs[0], b.maxTsMs[0], b.rows[0], b.data[0], id)
+    }
     for (const tier of TIERS) {
       const horizon = horizonMs[tier.name]
       if (horizon === null) continue

@@ -17,6 +17,20 @@ export interface Aggregate {
   last: number
 }
 
+/** Aggregates of many (sensor, bucket) pairs as columns. */
+export interface AggregateColumns {
+  sensorId: Int32Array
+  bucketMs: Float64Array
+  count: Float64Array
+  min: Float64Array
+  max: Float64Array
+  sum: Float64Array
+  firstTsMs: Float64Array
+  first: Float64Array
+  lastTsMs: Float64Array
+  last: Float64Array
+}
+
 export const TIERS = [
   { name: 'rollups_1h', widthMs: HOUR_MS },
   { name: 'rollups_1m', widthMs: MINUTE_MS },
@@ -125,6 +139,25 @@ export function createRollupStore(db: Sqlite) {
           a.first,
           a.lastTsMs,
           a.last,
+        )
+      }
+    },
+
+    /** Merges aggregate columns (as the Rust compaction returns them) into a tier. */
+    addColumns(tier: TierName, a: AggregateColumns): void {
+      const stmt = upsert[tier]
+      for (let k = 0; k < a.sensorId.length; k++) {
+        stmt.run(
+          a.bucketMs[k]!,
+          a.sensorId[k]!,
+          a.count[k]!,
+          a.min[k]!,
+          a.max[k]!,
+          a.sum[k]!,
+          a.firstTsMs[k]!,
+          a.first[k]!,
+          a.lastTsMs[k]!,
+          a.last[k]!,
         )
       }
     },

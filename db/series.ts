@@ -64,27 +64,30 @@ export function createSeriesQueries(points: PointReader, rollups: RollupStore) {
       const edges = [fromMs, ...boundaries.slice(1, -1), toMs]
       const tier = query.tier ?? coarsestTier(edges)
       const aggs: (Aggregate | undefined)[] = new Array(edges.length - 1)
-      if (tier === 'raw') {
-        const p = points.points(sensorId, fromMs, toMs)
-        for (let i = 0; i < p.tsMs.length; i++) {
-          const b = bucketOf(edges, p.tsMs[i]!)
-          aggs[b] = addPoint(aggs[b], p.tsMs[i]!, p.values[i]!)
+      // Rollups and hot blocks from one snapshot: a compaction moves readings from one to the other.
+      points.snapshot(() => {
+        if (tier === 'raw') {
+          const p = points.points(sensorId, fromMs, toMs)
+          for (let i = 0; i < p.tsMs.length; i++) {
+            const b = bucketOf(edges, p.tsMs[i]!)
+            aggs[b] = addPoint(aggs[b], p.tsMs[i]!, p.values[i]!)
+          }
+        } else {
+          for (const [startMs, a] of rollups.read(
+            tier === '1h' ? 'rollups_1h' : 'rollups_1m',
+            sensorId,
+            fromMs,
+            toMs,
+          )) {
+            const b = bucketOf(edges, startMs)
+            aggs[b] = mergeAggregate(aggs[b], a)
+          }
+          for (const [t, v] of points.hotPoints(sensorId, fromMs, toMs)) {
+            const b = bucketOf(edges, t)
+            aggs[b] = addPoint(aggs[b], t, v)
+          }
         }
-      } else {
-        for (const [startMs, a] of rollups.read(
-          tier === '1h' ? 'rollups_1h' : 'rollups_1m',
-          sensorId,
-          fromMs,
-          toMs,
-        )) {
-          const b = bucketOf(edges, startMs)
-          aggs[b] = mergeAggregate(aggs[b], a)
-        }
-        for (const [t, v] of points.hotPoints(sensorId, fromMs, toMs)) {
-          const b = bucketOf(edges, t)
-          aggs[b] = addPoint(aggs[b], t, v)
-        }
-      }
+      })
       const rows: BucketRow[] = []
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i]

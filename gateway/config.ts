@@ -42,6 +42,12 @@ export interface ServiceConfig {
     readonly synchronous: 'NORMAL' | 'FULL'
     readonly busyTimeoutMs: number
     readonly walSizeLimitBytes: number
+    /** Retention horizons in ms; null keeps that tier forever. */
+    readonly retention: {
+      readonly rawMs: number | null
+      readonly minuteMs: number | null
+      readonly hourMs: number | null
+    }
   }
   readonly ingest: {
     readonly maxReadingsPerMessage: number
@@ -214,6 +220,11 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
         min: 0,
         max: 68_719_476_736,
       }),
+      retention: {
+        rawMs: days(int({ name: 'FACTORY_RETENTION_RAW_DAYS', fallback: 30, min: 0, max: 36_500 })),
+        minuteMs: days(int({ name: 'FACTORY_RETENTION_1M_DAYS', fallback: 365, min: 0, max: 36_500 })),
+        hourMs: days(int({ name: 'FACTORY_RETENTION_1H_DAYS', fallback: 0, min: 0, max: 36_500 })),
+      },
     },
     ingest: {
       maxReadingsPerMessage: int({
@@ -252,6 +263,11 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
 
   if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(config)
+}
+
+/** Retention in days to ms; 0 keeps forever (null). */
+function days(n: number): number | null {
+  return n === 0 ? null : n * 86_400_000
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -1,11 +1,13 @@
 // Messages between the gateway (broker thread) and its writer worker thread.
-import type { AlertTransition, MachineStatus } from '../db/index.ts'
+import type { AlertTransition, MachineStatus, RetentionOptions } from '../db/index.ts'
 
 export interface WriterWorkerOptions {
   file: string
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
   walSizeLimitBytes?: number
+  /** Retention horizons (FACTORY_RETENTION_*); absent: the storage defaults. */
+  retention?: RetentionOptions
   maxReadingsPerMessage: number
   futureToleranceMs: number
   backfillWindowMs: number

@@ -21,7 +21,13 @@ export function openTestDb(sensorCount = 3, resolution: number | null = 0.5) {
   )
   const db = openConnection({ file: storage.file, synchronous: 'NORMAL', busyTimeoutMs: 1000 })
   const writer = createReadingWriter(db)
-  const compactor = createCompactor(db, writer.index, { minHotRows: 1, maxHotAgeMs: 0, maxRowsPerStep: 50 })
+  const compactor = createCompactor(db, writer.index, writer.hotRows, {
+    minHotRows: 1,
+    maxHotAgeMs: 0,
+    maxRowsPerStep: 50,
+    minMergeReadings: Number.MAX_SAFE_INTEGER,
+    maxMergeAgeMs: Number.MAX_SAFE_INTEGER,
+  })
   const retention = createRetention(db, { rawMs: 10 * 86_400_000, minuteMs: 20 * 86_400_000, hourMs: null })
   return {
     storage,

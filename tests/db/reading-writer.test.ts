@@ -80,11 +80,20 @@ describe('reading writer and compaction', () => {
     )
     expect(() => t.compactor.step()).toThrow('injected')
     const count = (table: string) => t.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()
-    expect([count('readings_hot'), count('reading_chunks'), count('rollups_1m')]).toEqual([2, 0, 0])
+    // Blocks at or below their group's compacted mark are already in chunks, waiting to be deleted.
+    const hotRows = () =>
+      t.db
+        .prepare(
+          `SELECT coalesce(sum(rows), 0) FROM hot_blocks b
+           WHERE b.id > coalesce((SELECT last_block_id FROM hot_compacted c WHERE c.part = b.part), 0)`,
+        )
+        .pluck()
+        .get()
+    expect([hotRows(), count('reading_chunks'), count('rollups_1m')]).toEqual([2, 0, 0])
     expect(t.write([[a, T0, 1]]).duplicates).toBe(1)
     t.db.exec('DROP TRIGGER fail_rollup')
     expect(t.compactor.step()?.readings).toBe(2)
-    expect([count('readings_hot'), count('reading_chunks'), count('rollups_1h')]).toEqual([0, 1, 1])
+    expect([hotRows(), count('reading_chunks'), count('rollups_1h')]).toEqual([0, 1, 1])
     expect(t.write([[a, T0 + 1000, 2]]).duplicates).toBe(1)
   })
 })

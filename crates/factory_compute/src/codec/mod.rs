@@ -1,6 +1,8 @@
 //! Chunk codec for stored readings: delta-of-delta timestamps and values as scaled integers
 //! (delta + zigzag varint) when every value is an exact multiple of a decimal step, XOR floats otherwise.
 //! Lossless: `decode(encode(ts, v))` returns the same bits.
+pub mod block;
+pub mod compact;
 mod varint;
 
 use std::fmt;
@@ -38,9 +40,9 @@ const FORMAT_DIV: u8 = 1;
 /// value = q * scale (integral resolution such as 5).
 const FORMAT_MUL: u8 = 2;
 const FORMAT_XOR: u8 = 3;
-const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+pub(crate) const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 /// Decimal steps tried when the sensor's resolution does not fit every value.
-const DECIMAL_SCALES: [u64; 7] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+pub(crate) const DECIMAL_SCALES: [u64; 7] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 
 #[derive(Clone, Copy)]
 enum Scale {
