@@ -6,9 +6,10 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 install:
     npm run setup
 
-# Start the broker, gateway and HTTP API in one process.
+# Start the broker, gateway and HTTP API in one process (compiled to dist/ first: no TypeScript loader at run time).
 run:
-    node --import tsx gateway/main.ts
+    npm run build --silent
+    node dist/gateway/main.js
 
 # Every test: TypeScript typecheck, vitest (unit, integration, e2e) and cargo tests.
 test:

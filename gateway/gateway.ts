@@ -59,7 +59,10 @@ export interface Gateway {
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.logger
-  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: options.writer })
+  // Compiled (dist/, `npm run build`): the writer starts as plain JS. From source, worker-entry.mjs first
+  // registers the TypeScript loader, which costs a loader thread and isolate of its own.
+  const entry = import.meta.url.endsWith('.js') ? './writer-worker.js' : './worker-entry.mjs'
+  const worker = new Worker(new URL(entry, import.meta.url), { workerData: options.writer })
   let queue: Pending[] = []
   let statuses: BatchRequest['statuses'] = []
   const inFlight = new Map<number, Pending[]>()

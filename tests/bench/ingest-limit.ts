@@ -1,7 +1,7 @@
 // Ingest at the limit: factory-monitor (every reading committed before its PUBACK) side by side with
 // Mosquitto forwarding to one QoS 1 subscriber, both under the same factory_cli flood, in one run.
 // Usage: node --import tsx tests/bench/ingest-limit.ts [--quick] [--write-docs] [--only P1,P2,...]
-//        [--no-mosquitto] [--compare <checkout> [--cost-only] [--compare-rate <msg/s>]]  (interleaves a second server tree, A B A B, on P1; ratios are what count)
+//        [--no-mosquitto] [--server dist|source]  (dist: compiled by `npm run build`, the default; source: tsx) [--compare <checkout> [--cost-only] [--compare-rate <msg/s>]]  (interleaves a second server tree, A B A B, on P1; ratios are what count)
 // With --write-docs it replaces the "ingest-limit" section of docs/benchmarks.md and docs/ingest-curve.svg.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -24,6 +24,9 @@ const writeDocs = flag('--write-docs')
 const only = option('--only')?.split(',')
 const compareDir = option('--compare')
 const wanted = (id: string) => !only || only.includes(id)
+/** How the server runs: compiled JavaScript, as `just run` starts it, or TypeScript through tsx. */
+type ServerFrom = 'dist' | 'source'
+const serverFrom: ServerFrom = option('--server') === 'source' ? 'source' : 'dist'
 
 /** Long enough that at least one whole 10 s event-loop window of /health falls inside the run. */
 const RUN_S = quick ? 12 : 22
@@ -35,6 +38,8 @@ const SERVER_ENV = {
   FACTORY_MQTT_PUBLISH_RATE_PER_S: '0',
   FACTORY_MQTT_CONNECT_RATE_PER_IP_PER_MIN: '0',
   FACTORY_MQTT_ALLOW_ANONYMOUS: 'true',
+  // Provisioning 1,000 machines × 20 sensors is ~22,000 API requests from one token.
+  FACTORY_HTTP_RATE_LIMIT_PER_MIN: '0',
   FACTORY_LOG_LEVEL: 'warn',
 }
 
@@ -115,11 +120,23 @@ interface System {
   stop(): Promise<void>
 }
 
-async function startFactoryMonitor(name: string, dir: string): Promise<System & { apiUrl: string }> {
+const built = new Set<string>()
+
+async function startFactoryMonitor(
+  name: string,
+  dir: string,
+  from: ServerFrom = serverFrom,
+): Promise<System & { apiUrl: string }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'fm-limit-'))
   const [httpPort, mqttPort] = [await freePort(), await freePort()]
   const apiUrl = `http://127.0.0.1:${httpPort}`
-  const server = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+  const compiled = from === 'dist' && existsSync(path.join(dir, 'tsconfig.build.json'))
+  if (compiled && !built.has(dir)) {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' })
+    built.add(dir)
+  }
+  const entry = compiled ? ['dist/gateway/main.js'] : ['--import', 'tsx', 'gateway/main.ts']
+  const server = spawn(process.execPath, entry, {
     cwd: dir,
     env: {
       ...process.env,
@@ -445,6 +462,41 @@ async function main() {
   const row = (cells: (string | number)[]) => {
     rows.push(`| ${cells.join(' | ')} |`)
     console.log(rows.at(-1))
+  }
+  if (wanted('memory')) {
+    // Same load on the server run through tsx and compiled, interleaved; each starts on an empty database.
+    for (let round = 0; round < 2; round++) {
+      for (const from of ['source', 'dist'] as const) {
+        const system = await startFactoryMonitor(`factory-monitor (${from})`, root, from)
+        try {
+          await sleep(3000)
+          const idleMb = procStat(system.pids['server']!).rssMb
+          const creds = provision(system, 100, 1)
+          const run = await flood(system, creds, {
+            connections: 100,
+            inflight: 32,
+            sensors: 1,
+            rate: 20_000,
+            durationS: 10,
+          })
+          const label = from === 'dist' ? 'compiled JS (`npm run build`)' : 'TypeScript through tsx'
+          row([
+            `memory #${round + 1}`,
+            `factory-monitor, ${label}: idle, then 20,000 msg/s`,
+            `${fmt(run.report.messages.acknowledgedPerS)} msg/s committed`,
+            ms(run.report.latencyUs?.p99),
+            run.loopP99Ms === null ? '–' : `${run.loopP99Ms.toFixed(1)} ms`,
+            `${mb(idleMb)} idle, ${mb(run.peakRssMb['server'])} peak`,
+            Object.entries(run.cpu)
+              .map(([k, v]) => `${k} ${pct(v)}`)
+              .join(', '),
+            'not checked',
+          ])
+        } finally {
+          await system.stop()
+        }
+      }
+    }
   }
   const fm = await startFactoryMonitor('factory-monitor', root)
   const other = compareDir ? await startFactoryMonitor(`factory-monitor (${compareDir})`, compareDir) : null
