@@ -12,6 +12,8 @@ import { runMqttFuzz } from './mqtt-fuzz.ts'
 
 const FRAMES = 100_000
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_240_601)
+const PROGRESS_EVERY = 5000
+const PROBE_GAP_MS = 2
 
 let svc: TestService
 let probe: ProvisionedMachine
@@ -40,25 +42,40 @@ describe('MQTT fuzzing', () => {
     })
     const baseTs = Date.now() - 60_000
     let probes = 0
-    const heapBefore = process.memoryUsage().heapUsed
-    const result = await runMqttFuzz({
-      port: svc.service.mqttPort,
-      frames: FRAMES,
-      seed: SEED,
-      credentials: { username: target.username, password: target.password },
-      progressEvery: 5000,
-      async onProgress() {
-        // Each round ends with an acknowledged (hence committed) probe reading.
+    // Probe readings acknowledged in each round of PROGRESS_EVERY frames: every round must have some.
+    const ackedPerRound = [0]
+    let fuzzing = true
+    // The probe publishes QoS 1 readings back to back (a few ms apart) for as long as frames fly.
+    const probing = (async () => {
+      while (fuzzing) {
         await publish(
           client,
           probe.telemetryTopic,
           JSON.stringify({ ts: baseTs + probes, values: { temp: probes } }),
         )
         probes++
+        ackedPerRound[ackedPerRound.length - 1]!++
+        await new Promise((resolve) => setTimeout(resolve, PROBE_GAP_MS))
+      }
+    })()
+    const heapBefore = process.memoryUsage().heapUsed
+    const result = await runMqttFuzz({
+      port: svc.service.mqttPort,
+      frames: FRAMES,
+      seed: SEED,
+      credentials: { username: target.username, password: target.password },
+      progressEvery: PROGRESS_EVERY,
+      async onProgress() {
+        ackedPerRound.push(0)
       },
     })
+    fuzzing = false
+    await probing
+    // The last entry counts readings after the final round, when no more frames were sent.
+    const rounds = ackedPerRound.slice(0, -1)
+    expect(rounds.length).toBeGreaterThanOrEqual(10)
+    expect(rounds.filter((n) => n === 0)).toEqual([])
     expect(result.framesSent).toBeGreaterThanOrEqual(FRAMES)
-    expect(probes).toBeGreaterThanOrEqual(10)
     const count = await svc.api.get(`/api/v1/readings/count?machineId=${probe.machineId}`)
     expect(count.body).toEqual({ count: probes })
     // Every fuzz session goes away (the broker notices closes asynchronously): only the probe is left.
@@ -67,7 +84,7 @@ describe('MQTT fuzzing', () => {
     const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 1_048_576
     expect(heapGrowthMb).toBeLessThan(256)
     console.log(
-      result,
+      { ...result, probes },
       (await svc.api.get('/metrics')).body
         .split('\n')
         .filter((l: string) => l.startsWith('factory_mqtt_refusals_total'))

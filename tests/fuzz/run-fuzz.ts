@@ -21,11 +21,25 @@ const client = await connectDevice(svc.mqttUrl, {
   username: probe.username,
   password: probe.password,
 })
-const baseTs = Date.now() - 60_000
+// Probe timestamps count up one per ms from an hour ago, so a long run stays in the past.
+const baseTs = Date.now() - 3_600_000
 let probes = 0
 let maxRssMb = 0
+let fuzzing = true
 const startedMs = Date.now()
 process.stdout.write(`fuzzing ${frames} frames, seed ${seed}\n`)
+// The probe publishes QoS 1 readings a few ms apart for as long as frames fly.
+const probing = (async () => {
+  while (fuzzing) {
+    await publish(
+      client,
+      probe.telemetryTopic,
+      JSON.stringify({ ts: baseTs + probes, values: { temp: probes } }),
+    )
+    probes++
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+})()
 const result = await runMqttFuzz({
   port: svc.service.mqttPort,
   frames,
@@ -33,12 +47,6 @@ const result = await runMqttFuzz({
   credentials: { username: target.username, password: target.password },
   progressEvery: 50_000,
   async onProgress(sent) {
-    await publish(
-      client,
-      probe.telemetryTopic,
-      JSON.stringify({ ts: baseTs + probes, values: { temp: probes } }),
-    )
-    probes++
     const rssMb = process.memoryUsage().rss / 1_048_576
     maxRssMb = Math.max(maxRssMb, rssMb)
     process.stdout.write(
@@ -46,6 +54,8 @@ const result = await runMqttFuzz({
     )
   },
 })
+fuzzing = false
+await probing
 const count = await svc.api.get(`/api/v1/readings/count?machineId=${probe.machineId}`)
 const refusals = (await svc.api.get('/metrics')).body
   .split('\n')
