@@ -147,7 +147,8 @@ export function createCompactor(
   }
 
   // ---- hot blocks -> chunks: a group is every block up to the newest at its start, moved part by part.
-  let group: { lastBlockId: number; parts: number[]; segmentId: number; partsInSegment: Set<number> } | null =
+  /** The group's segments, each with the sensor groups already in it (a sensor has one chunk per segment). */
+  let group: { lastBlockId: number; parts: number[]; segments: { id: number; parts: Set<number> }[] } | null =
     null
 
   const moveBlocks = db.transaction((part: number, nowMs: number) => {
@@ -165,29 +166,28 @@ export function createCompactor(
     if (data.length === 0) return null
     const res = resolutionsOf(part << PART_SHIFT, (part + 1) << PART_SHIFT)
     const c = compute.compactHotBlocks(data, res.ids, res.values)
-    // One chunk per sensor per segment: a group's second visit to a part opens a new segment.
-    if (g.segmentId === 0 || g.partsInSegment.has(part) || q.segmentExists.get(g.segmentId) === undefined) {
-      g.segmentId = (q.segment.get(EMPTY_MIN_MS, EMPTY_MAX_MS, nowMs, 0) as { id: number }).id
-      g.partsInSegment = new Set()
+    // One chunk per sensor per segment: a second visit to a sensor group goes to the group's next segment.
+    let segment = g.segments.find((x) => !x.parts.has(part) && q.segmentExists.get(x.id) !== undefined)
+    if (!segment) {
+      segment = {
+        id: (q.segment.get(EMPTY_MIN_MS, EMPTY_MAX_MS, nowMs, 0) as { id: number }).id,
+        parts: new Set(),
+      }
+      g.segments.push(segment)
     }
-    g.partsInSegment.add(part)
+    segment.parts.add(part)
     const s = span(c)
-    if (c.sensorId.length > 0) q.growSegment.run(s.min, s.max, s.readings, g.segmentId)
-    writeChunks(g.segmentId, c, true)
+    if (c.sensorId.length > 0) q.growSegment.run(s.min, s.max, s.readings, segment.id)
+    writeChunks(segment.id, c, true)
     q.mark.run(part, last)
-    return { c, last, moved: n, more: rows.length > data.length }
+    return { c, last, moved: n, more: rows.length > data.length, segmentId: segment.id }
   })
 
   const hotStep = (nowMs: number): CompactionResult | null => {
     if (!group) {
       const lastBlockId = q.lastBlock.get() as number | null
       if (lastBlockId === null) return null
-      group = {
-        lastBlockId,
-        parts: q.partsUpTo.all(lastBlockId) as number[],
-        segmentId: 0,
-        partsInSegment: new Set(),
-      }
+      group = { lastBlockId, parts: q.partsUpTo.all(lastBlockId) as number[], segments: [] }
     }
     const g = group
     const part = g.parts[0]
@@ -204,13 +204,13 @@ export function createCompactor(
       hotRows.set(q.hotRows.get() as number)
       startPurge()
     }
-    if (!moved) return { kind: 'hot', segmentId: g.segmentId, readings: 0, chunks: 0 }
+    if (!moved) return { kind: 'hot', segmentId: 0, readings: 0, chunks: 0 }
     // Only after the commit: a failed step leaves both the blocks and the index as they were.
     const { c, last } = moved
     for (let k = 0; k < c.sensorId.length; k++) index.noteChunk(c.sensorId[k]!, c.maxTsMs[k]!)
     index.compacted(c.sensorId, last)
     hotRows.moved(moved.moved)
-    return { kind: 'hot', segmentId: g.segmentId, readings: moved.moved, chunks: c.sensorId.length }
+    return { kind: 'hot', segmentId: moved.segmentId, readings: moved.moved, chunks: c.sensorId.length }
   }
 
   // ---- compacted blocks are deleted later, in id order, so each page of the hot table is rewritten once.
@@ -279,9 +279,10 @@ export function createCompactor(
   })
 
   const startMerge = db.transaction((nowMs: number, force: boolean): boolean => {
-    const busy = group?.segmentId ?? 0
+    // Segments compaction is still writing are left for the next job.
+    const busy = Math.min(...(group?.segments.map((x) => x.id) ?? []))
     const small = (q.smallSegments.all() as [number, number, number, number, number][]).filter(
-      ([id]) => busy === 0 || id < busy,
+      ([id]) => id < busy,
     )
     if (small.length < 2) return false
     const readings = small.reduce((n, s) => n + s[3], 0)
