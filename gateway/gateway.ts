@@ -42,6 +42,9 @@ interface Pending {
 
 // Two batches in flight: while one commits, the next already waits in the writer's queue.
 const MAX_BATCHES_IN_FLIGHT = 2
+// Each released callback runs Aedes' PUBACK write and publish chain (~10-20 µs); a whole batch of
+// thousands at once held the broker thread for tens of milliseconds. Slices let socket reads and timers in.
+const RELEASE_SLICE = 256
 
 export interface Gateway {
   ingest(message: IngestMessage, done: IngestCallback): void
@@ -70,6 +73,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let flushScheduled = false
   let alive = true
   let closing: (() => void) | null = null
+  // Committed or failed batches whose callbacks are still being released, oldest first (PUBACK order).
+  const releasing: { batch: Pending[]; error: Error | null; at: number }[] = []
+  let releaseScheduled = false
 
   const send = (message: ToWriter, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer)
 
@@ -143,6 +149,28 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     setImmediate(flush)
   }
 
+  const releaseSlice = () => {
+    releaseScheduled = false
+    let budget = RELEASE_SLICE
+    while (budget > 0 && releasing.length > 0) {
+      const head = releasing[0]!
+      const end = Math.min(head.batch.length, head.at + budget)
+      for (let i = head.at; i < end; i++) head.batch[i]!.done(head.error)
+      budget -= end - head.at
+      head.at = end
+      if (end === head.batch.length) releasing.shift()
+    }
+    if (releasing.length > 0) {
+      releaseScheduled = true
+      setImmediate(releaseSlice)
+    }
+  }
+
+  const release = (batch: Pending[], error: Error | null) => {
+    releasing.push({ batch, error, at: 0 })
+    if (!releaseScheduled) releaseSlice()
+  }
+
   const failAll = (error: Error) => {
     for (const batch of inFlight.values()) for (const p of batch) p.done(error)
     inFlight.clear()
@@ -155,7 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     inFlight.delete(done.id)
     const rejects = Object.values(done.rejectsByReason).reduce((a, b) => a + b, 0)
     if (done.ok) {
-      for (const p of batch) p.done(null)
+      release(batch, null)
       const entry = {
         batch: done.id,
         messages: batch.length,
@@ -176,7 +204,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         { batch: done.id, messages: batch.length, err: done.error },
         'batch commit failed; no PUBACK sent',
       )
-      for (const p of batch) p.done(error)
+      release(batch, error)
     }
     options.onBatch?.(done, batch.length)
     if (queue.length > 0 || statuses.length > 0) flush()
@@ -238,7 +266,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       if (!alive) return
       // Let everything queued commit first, then checkpoint and close in the writer thread.
-      while (queue.length > 0 || inFlight.size > 0) {
+      while (queue.length > 0 || inFlight.size > 0 || releasing.length > 0) {
         flush()
         await new Promise((resolve) => setTimeout(resolve, 5))
       }

@@ -1,7 +1,8 @@
 // Ingest at the limit: factory-monitor (every reading committed before its PUBACK) side by side with
 // Mosquitto forwarding to one QoS 1 subscriber, both under the same factory_cli flood, in one run.
 // Usage: node --import tsx tests/bench/ingest-limit.ts [--quick] [--write-docs] [--only P1,P2,...]
-//        [--no-mosquitto] [--server dist|source]  (dist: compiled by `npm run build`, the default; source: tsx) [--compare <checkout> [--cost-only] [--compare-rate <msg/s>]]  (interleaves a second server tree, A B A B, on P1; ratios are what count)
+//        [--no-mosquitto] [--server dist|source]  (dist: compiled by `npm run build`, the default; source: tsx)
+//        [--node-args '<flags>']  (for the server process, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof') [--compare <checkout> [--cost-only] [--compare-rate <msg/s>]]  (interleaves a second server tree, A B A B, on P1; ratios are what count)
 // With --write-docs it replaces the "ingest-limit" section of docs/benchmarks.md and docs/ingest-curve.svg.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -136,7 +137,8 @@ async function startFactoryMonitor(
     built.add(dir)
   }
   const entry = compiled ? ['dist/gateway/main.js'] : ['--import', 'tsx', 'gateway/main.ts']
-  const server = spawn(process.execPath, entry, {
+  const nodeArgs = option('--node-args')?.split(' ').filter(Boolean) ?? []
+  const server = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: dir,
     env: {
       ...process.env,
