@@ -20,7 +20,7 @@ export interface CompactionOptions {
 }
 
 export const DEFAULT_COMPACTION: CompactionOptions = {
-  minHotRows: 1_000_000,
+  minHotRows: 800_000,
   maxHotAgeMs: 60_000,
   maxRowsPerStep: 12_000,
   minMergeReadings: 20_000_000,
