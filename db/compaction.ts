@@ -41,7 +41,7 @@ type Columns = ReturnType<typeof compute.compactHotBlocks>
 const EMPTY_MIN_MS = Number.MAX_SAFE_INTEGER
 const EMPTY_MAX_MS = Number.MIN_SAFE_INTEGER
 /** Ids of moved hot blocks deleted per step (a step deletes the moved ones among them). */
-const PURGE_BLOCKS_PER_STEP = 1000
+const PURGE_BLOCKS_PER_STEP = 400
 /** How often the writer looks whether small chunks are due for merging. */
 const MERGE_CHECK_MS = 1000
 
