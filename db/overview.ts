@@ -1,5 +1,7 @@
 // Read queries for the live dashboard: the whole factory tree with latest values, and latest values by id.
+// Latest = sensor_latest (compacted readings) overlaid with the newest readings still in the hot blocks.
 import type { Sqlite } from './connection.ts'
+import { createHotReader } from './hot-blocks.ts'
 import type { LatestReading, MachineStatus } from './types.ts'
 
 export interface OverviewSensor {
@@ -47,7 +49,18 @@ interface TreeRow {
   l_value: number | null
 }
 
+interface LatestRow {
+  sensorId: number
+  key: string
+  unit: string
+  tsMs: number | null
+  value: number | null
+}
+
 export function createOverviewQueries(db: Sqlite) {
+  const hot = createHotReader(db)
+  // One read transaction: a compaction between reading sensor_latest and the hot blocks cannot hide a value.
+  const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred()
   const q = {
     // One pass over the catalog: rows arrive grouped by factory, then machine, then sensor.
     tree: db.prepare(
@@ -64,7 +77,7 @@ export function createOverviewQueries(db: Sqlite) {
     // The ids travel as one JSON array so a single prepared statement serves any list length.
     latestByIds: db.prepare(
       `SELECT s.id AS sensorId, s.key, s.unit, l.ts_ms AS tsMs, l.value FROM sensors s
-       JOIN sensor_latest l ON l.sensor_id = s.id
+       LEFT JOIN sensor_latest l ON l.sensor_id = s.id
        WHERE s.id IN (SELECT value FROM json_each(?)) ORDER BY s.id`,
     ),
     existingIds: db.prepare('SELECT id FROM sensors WHERE id IN (SELECT value FROM json_each(?))').pluck(),
@@ -76,7 +89,13 @@ export function createOverviewQueries(db: Sqlite) {
       const factories: OverviewFactory[] = []
       let factory: OverviewFactory | undefined
       let machine: OverviewMachine | undefined
-      for (const r of q.tree.iterate() as IterableIterator<TreeRow>) {
+      const [rows, newer] = snapshot(() => [q.tree.all() as TreeRow[], hot.latest()] as const)
+      for (const r of rows) {
+        const h = r.s_id === null ? undefined : newer.get(r.s_id)
+        if (h && (r.l_ts === null || h.tsMs >= r.l_ts)) {
+          r.l_ts = h.tsMs
+          r.l_value = h.value
+        }
         if (factory?.id !== r.f_id) {
           factory = { id: r.f_id, key: r.f_key, name: r.f_name, machines: [] }
           factories.push(factory)
@@ -109,8 +128,18 @@ export function createOverviewQueries(db: Sqlite) {
     },
 
     /** The latest reading of each listed sensor that has one, by sensor id. */
-    latestForSensors: (sensorIds: readonly number[]): LatestReading[] =>
-      q.latestByIds.all(JSON.stringify(sensorIds)) as LatestReading[],
+    latestForSensors(sensorIds: readonly number[]): LatestReading[] {
+      const [rows, newer] = snapshot(
+        () => [q.latestByIds.all(JSON.stringify(sensorIds)) as LatestRow[], hot.latest(sensorIds)] as const,
+      )
+      const out: LatestReading[] = []
+      for (const r of rows) {
+        const h = newer.get(r.sensorId)
+        if (h && (r.tsMs === null || h.tsMs >= r.tsMs)) out.push({ ...r, tsMs: h.tsMs, value: h.value })
+        else if (r.tsMs !== null && r.value !== null) out.push({ ...r, tsMs: r.tsMs, value: r.value })
+      }
+      return out
+    },
 
     /** Which of the listed sensor ids exist. */
     existingSensorIds: (sensorIds: readonly number[]): number[] =>

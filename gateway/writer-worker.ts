@@ -8,8 +8,8 @@ import {
   type SensorSpec,
   StorageError,
 } from '../db/index.ts'
-import { INGEST_ERROR_CODES } from './errors.ts'
 import { AlertActionError, createAlertEngine } from './alerts/engine.ts'
+import { INGEST_ERROR_CODES } from './errors.ts'
 import type {
   AlertReply,
   AlertRequest,
