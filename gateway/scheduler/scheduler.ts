@@ -90,7 +90,14 @@ export function createScheduler(options: SchedulerOptions) {
       options.metrics?.skipped(entry.spec.name)
       log.warn({ job: entry.spec.name }, 'job still running; this run is skipped')
     } else {
-      void execute(entry)
+      try {
+        void execute(entry)
+      } catch (error) {
+        // Recording the start needs the database; locked past busy_timeout (a long commit under heavy
+        // ingest) it threw from this timer and brought the whole process down. Skip this run instead.
+        options.metrics?.skipped(entry.spec.name)
+        log.error({ job: entry.spec.name, err: error }, 'job run could not start; skipped')
+      }
     }
     // Catch up without a burst: the next run is the first one due after now.
     entry.nextRunMs = nextAfter(entry, Math.max(entry.nextRunMs, nowMs))
