@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes'
 import type { Logger } from 'pino'
 import { guardFrames } from './frame-guard.ts'
-import { checkTopicLimits, createRateLimiter, type RateDecision } from './limits.ts'
+import { checkTopicLimits, createConcurrencyCap, createRateLimiter, type RateDecision } from './limits.ts'
 import { startListeners, type TlsMaterial } from './listeners.ts'
 import { countedError, type RefusalDetail, type RefusalReason, refusalForClientError } from './refusals.ts'
 import { installTelemetryFanout } from './telemetry-fanout.ts'
@@ -84,6 +84,10 @@ function connackError(message: string, returnCode: 2 | 4 | 5): AuthenticateError
 const LOG_WINDOW_MS = 10_000
 const LOG_PER_REASON_PER_WINDOW = 20
 const MAX_LOGGED_TOPIC_CHARS = 200
+// Aedes hands over every publish of one socket read at once; from a pipelining device that is hundreds,
+// which landed in one group commit and made every other device's PUBACK wait for it. With the publish
+// limit on, a device has at most this many messages waiting for a commit; the rest wait their turn here.
+const MAX_UNCOMMITTED_PER_DEVICE = 32
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const log = options.logger
@@ -104,6 +108,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     burst: limits.publishBurst,
     throttleMaxMs: limits.throttleMaxMs,
   })
+  const uncommitted = createConcurrencyCap<number>(publishLimiter.enabled ? MAX_UNCOMMITTED_PER_DEVICE : 0)
 
   let logWindowStartMs = Date.now()
   const loggedPerReason = new Map<RefusalReason, number>()
@@ -243,11 +248,26 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         () => {
           // Anonymous development clients may publish anywhere but $ topics; nothing they send is stored.
           if (!device || kind !== 'telemetry') return callback(null)
-          fanout.markTelemetry(packet)
-          options.onTelemetry(
-            { device, clientId: client.id, topic, payload: packet.payload as Buffer, receivedMs: Date.now() },
-            (error) => callback(error),
-          )
+          uncommitted.run(device.machineId, (release) => {
+            if (client.closed) {
+              release()
+              return callback(countedError(new Error('client closed while waiting for a commit')))
+            }
+            fanout.markTelemetry(packet)
+            options.onTelemetry(
+              {
+                device,
+                clientId: client.id,
+                topic,
+                payload: packet.payload as Buffer,
+                receivedMs: Date.now(),
+              },
+              (error) => {
+                release()
+                callback(error)
+              },
+            )
+          })
         },
         () => deny('MQTT_PUBLISH_RATE_EXCEEDED'),
         () => callback(countedError(new Error('client closed while throttled'))),

@@ -68,6 +68,46 @@ export function createRateLimiter<K>(options: RateLimiterOptions) {
 
 export type RateLimiter<K> = ReturnType<typeof createRateLimiter<K>>
 
+/**
+ * At most `maxPerKey` tasks per key run at once; the others wait, in arrival order, until one releases
+ * its slot. 0 turns the cap off. A task must call `release` exactly once (further calls are ignored).
+ */
+export function createConcurrencyCap<K>(maxPerKey: number) {
+  interface Slots {
+    active: number
+    waiting: (() => void)[]
+  }
+  const slots = new Map<K, Slots>()
+  return {
+    run(key: K, task: (release: () => void) => void): void {
+      if (maxPerKey <= 0) {
+        task(() => {})
+        return
+      }
+      let entry = slots.get(key)
+      if (!entry) {
+        entry = { active: 0, waiting: [] }
+        slots.set(key, entry)
+      }
+      const slot = entry
+      const start = () => {
+        slot.active++
+        let released = false
+        task(() => {
+          if (released) return
+          released = true
+          slot.active--
+          const next = slot.waiting.shift()
+          if (next) next()
+          else if (slot.active === 0) slots.delete(key)
+        })
+      }
+      if (slot.active < maxPerKey) start()
+      else slot.waiting.push(start)
+    },
+  }
+}
+
 export interface TopicLimits {
   maxTopicLevels: number
   maxTopicBytes: number

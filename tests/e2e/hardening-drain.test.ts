@@ -67,7 +67,7 @@ describe('drain timeout', () => {
     await frozen.closed
 
     expect(beforeDrop).toBeLessThan(MAX_MESSAGES)
-    // It was sent some of the messages before it stopped reading, and not all of them.
+    // It got only part of them: the rest were acknowledged to the device while it sat unread.
     const delivered = frozen.packets.filter((p) => p.type === 3).length
     expect(delivered).toBeGreaterThan(0)
     expect(delivered).toBeLessThan(beforeDrop)

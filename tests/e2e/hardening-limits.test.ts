@@ -1,7 +1,15 @@
 // Broker limits end to end: publish flood isolation, per-address connect rate, connection cap, topic and inflight limits.
 import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CONNACK, connectFrame, publishFrame, rawConnect, SUBACK, subscribeFrame } from '../fuzz/mqtt-wire.ts'
+import {
+  CONNACK,
+  connectFrame,
+  PUBACK,
+  publishFrame,
+  rawConnect,
+  SUBACK,
+  subscribeFrame,
+} from '../fuzz/mqtt-wire.ts'
 import {
   connectDevice,
   provisionMachine,
@@ -60,6 +68,47 @@ describe('publish rate limit', () => {
     expect(stored).toBeLessThan(2000)
     expect(await counter(svc, 'factory_mqtt_refusals_total', 'MQTT_PUBLISH_RATE_EXCEEDED')).toBeGreaterThan(0)
     expect(await counter(svc, 'factory_mqtt_throttled_total', 'publish')).toBeGreaterThan(0)
+  })
+})
+
+describe('commit sharing', () => {
+  it('lets a device that pipelines hundreds of publishes into no commit with more than 32 of them', async () => {
+    svc = await startTestService()
+    const machine = await provisionMachine(svc.api, { machineKey: 'pipeliner', sensors: [{ key: 'temp' }] })
+    const raw = await rawConnect(svc.service.mqttPort)
+    raw.send(
+      connectFrame({ clientId: machine.clientId, username: machine.username, password: machine.password }),
+    )
+    expect((await raw.next(CONNACK)).body[1]).toBe(0)
+    const messages = 500
+    // Within the default burst, so nothing is throttled: all arrive in a few socket reads.
+    raw.send(
+      Buffer.concat(
+        Array.from({ length: messages }, (_, i) =>
+          publishFrame(machine.telemetryTopic, JSON.stringify({ ts: T0 + i, values: { temp: i } }), 1, i + 1),
+        ),
+      ),
+    )
+    const acked = () => raw.packets.filter((p) => p.type === PUBACK).length
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (acked() < messages) return
+        raw.socket.off('data', check)
+        resolve()
+      }
+      raw.socket.on('data', check)
+      check()
+    })
+    raw.socket.destroy()
+    const batches = svc.logs
+      .filter((line) => line.includes('"msg":"batch committed"'))
+      .map((line) => JSON.parse(line).messages as number)
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(messages)
+    expect(Math.max(...batches)).toBeLessThanOrEqual(32)
+    expect(await svc.api.get(`/api/v1/readings/count?machineId=${machine.machineId}`)).toEqual({
+      status: 200,
+      body: { count: messages },
+    })
   })
 })
 
