@@ -15,8 +15,10 @@ run:
 test:
     npx tsc --noEmit
     tests/e2e/ensure-chromium.sh
-    npx vitest run
-    cargo test --workspace --release
+    mkdir -p target
+    npx vitest run --reporter=default --reporter=json --outputFile=target/vitest-report.json
+    cargo test --workspace --release 2>&1 | tee target/cargo-test.log
+    node tests/ci-summary.mjs target/vitest-report.json target/cargo-test.log
 
 # Format TypeScript and Rust sources in place.
 fmt:
