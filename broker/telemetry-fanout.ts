@@ -24,6 +24,11 @@ export interface TelemetryFanout {
   hasSubscriber(topic: string): boolean
 }
 
+// A symbol-keyed flag on the packet itself: a WeakSet entry per message cost ~7% of the broker thread and
+// extra GC work at 80k msg/s (measured with --cpu-prof).
+const TELEMETRY = Symbol('factory-monitor.telemetry')
+type TelemetryMarked = PublishPacket & { [TELEMETRY]?: true }
+
 type Publish = (packet: PublishPacket, client: Client | null, done: (error?: Error) => void) => void
 type Subscribe = (topic: string, func: unknown, done: (error?: Error) => void) => void
 
@@ -33,7 +38,6 @@ type Subscribe = (topic: string, func: unknown, done: (error?: Error) => void) =
  * are kept for good, because their offline queues must still receive. Retained telemetry always fans out.
  */
 export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
-  const telemetry = new WeakSet<object>()
   const live = new Map<string, number>()
   const persistent = new Set<string>()
   const matches = new Map<string, boolean>()
@@ -61,7 +65,7 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
   broker.publish = (packet, client, done) => {
     if (
       typeof client !== 'function' &&
-      telemetry.has(packet) &&
+      (packet as TelemetryMarked)[TELEMETRY] === true &&
       !packet.retain &&
       !hasSubscriber(packet.topic)
     )
@@ -86,5 +90,10 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
     changed()
   })
 
-  return { markTelemetry: (packet) => telemetry.add(packet), hasSubscriber }
+  return {
+    markTelemetry: (packet) => {
+      ;(packet as TelemetryMarked)[TELEMETRY] = true
+    },
+    hasSubscriber,
+  }
 }
