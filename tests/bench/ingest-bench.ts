@@ -25,10 +25,28 @@ interface Scenario {
   batch: number
 }
 
-const SCENARIOS: Scenario[] = [
-  { name: 'P2 one device, 1 in flight, QoS 1', target: '≥ 1,000 msg/s', connections: 1, inflight: 1, sensors: 1, batch: 1 },
-  { name: 'P1 100 connections pipelining, QoS 1', target: 'event-loop p99 ≤ 20 ms', connections: 100, inflight: 32, sensors: 1, batch: 1 },
+const ALL_SCENARIOS: Scenario[] = [
+  {
+    name: 'P2 one device, 1 in flight, QoS 1',
+    target: '≥ 1,000 msg/s',
+    connections: 1,
+    inflight: 1,
+    sensors: 1,
+    batch: 1,
+  },
+  {
+    name: 'P1 100 connections pipelining, QoS 1',
+    target: 'event-loop p99 ≤ 20 ms',
+    connections: 100,
+    inflight: 32,
+    sensors: 1,
+    batch: 1,
+  },
 ]
+
+// --only P1 (or P2) runs one scenario.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+const SCENARIOS = ALL_SCENARIOS.filter((s) => only === undefined || s.name.startsWith(only))
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -60,11 +78,17 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
 }
 
 async function main() {
-  if (!existsSync(cli)) execFileSync('cargo', ['build', '--release', '-p', 'factory_cli'], { cwd: root, stdio: 'inherit' })
+  if (!existsSync(cli))
+    execFileSync('cargo', ['build', '--release', '-p', 'factory_cli'], { cwd: root, stdio: 'inherit' })
   const dataDir = mkdtempSync(path.join(tmpdir(), 'fm-bench-'))
   const [httpPort, mqttPort] = [await freePort(), await freePort()]
   const apiUrl = `http://127.0.0.1:${httpPort}`
-  const server = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+  // The server as `just run` starts it: compiled (npm run build), falling back to the sources.
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' })
+  const entry = existsSync(path.join(root, 'dist/gateway/main.js'))
+    ? ['dist/gateway/main.js']
+    : ['--import', 'tsx', 'gateway/main.ts']
+  const server = spawn(process.execPath, entry, {
     cwd: root,
     env: {
       ...process.env,
@@ -83,9 +107,24 @@ async function main() {
     const tokenFile = path.join(dataDir, 'admin-token')
     const creds = path.join(dataDir, 'credentials.json')
     const common = ['--api-url', apiUrl, '--token-file', tokenFile]
-    execFileSync(cli, ['provision', '-n', '100', '--sensors', '1', '-o', creds, '--mqtt-url', `mqtt://127.0.0.1:${mqttPort}`, ...common], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    })
+    execFileSync(
+      cli,
+      [
+        'provision',
+        '-n',
+        '100',
+        '--sensors',
+        '1',
+        '-o',
+        creds,
+        '--mqtt-url',
+        `mqtt://127.0.0.1:${mqttPort}`,
+        ...common,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    )
     for (const s of SCENARIOS) {
       const before = procStat(server.pid!)
       let peakRssMb = before.rssMb
@@ -94,7 +133,9 @@ async function main() {
       const sampler = setInterval(async () => {
         peakRssMb = Math.max(peakRssMb, procStat(server.pid!).rssMb)
         try {
-          const health = (await (await fetch(`${apiUrl}/health`)).json()) as { eventLoop: { delayP99Ms: number } }
+          const health = (await (await fetch(`${apiUrl}/health`)).json()) as {
+            eventLoop: { delayP99Ms: number }
+          }
           loopP99Ms = Math.max(loopP99Ms, health.eventLoop.delayP99Ms)
         } catch {
           // a missed sample under load is not a result
@@ -103,9 +144,24 @@ async function main() {
       const { stdout: out } = await execFileAsync(
         cli,
         [
-          'flood', '--credentials', creds, '--mqtt-url', `mqtt://127.0.0.1:${mqttPort}`, '-c', String(s.connections),
-          '--inflight', String(s.inflight), '--sensors', String(s.sensors), '--batch', String(s.batch),
-          '--duration-s', String(DURATION_S), '--json', '--quiet', ...common,
+          'flood',
+          '--credentials',
+          creds,
+          '--mqtt-url',
+          `mqtt://127.0.0.1:${mqttPort}`,
+          '-c',
+          String(s.connections),
+          '--inflight',
+          String(s.inflight),
+          '--sensors',
+          String(s.sensors),
+          '--batch',
+          String(s.batch),
+          '--duration-s',
+          String(DURATION_S),
+          '--json',
+          '--quiet',
+          ...common,
         ],
         { maxBuffer: 16 * 1024 * 1024 },
       )
