@@ -1,4 +1,6 @@
 // The writer thread: validates whole batches in Rust and commits each in one SQLite transaction.
+import { readlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { compute } from '../crates/factory_compute/binding.ts'
 import {
@@ -27,6 +29,16 @@ const UNKNOWN_SENSOR = 'READING_SENSOR_UNKNOWN'
 const VALIDATOR_FAILED = INGEST_ERROR_CODES.PAYLOAD_VALIDATOR_FAILED
 
 const port = parentPort!
+
+// On a small box the writer (commits, compaction) competes with the broker thread for CPU. A slightly lower
+// scheduling priority for this thread keeps the broker's event loop responsive; commits still get every
+// idle cycle. Linux only (a thread's id is its /proc/thread-self entry); elsewhere nothing changes.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, 5)
+} catch {
+  // not Linux, or not permitted: run at the process priority
+}
 const options = workerData as WriterWorkerOptions
 const post = (message: FromWriter) => port.postMessage(message)
 
