@@ -137,6 +137,10 @@ async function main() {
             eventLoop: { delayP99Ms: number }
           }
           loopP99Ms = Math.max(loopP99Ms, health.eventLoop.delayP99Ms)
+          if (process.env['BENCH_VERBOSE'])
+            console.error(
+              `${s.name.slice(0, 2)} event-loop window p99 ${health.eventLoop.delayP99Ms.toFixed(1)} ms`,
+            )
         } catch {
           // a missed sample under load is not a result
         }
