@@ -24,7 +24,12 @@ describe('parseConfig', () => {
 
   it('reads variables and freezes the result', () => {
     const config = parseConfig(
-      { FACTORY_HTTP_PORT: '8080', FACTORY_MQTT_ALLOW_ANONYMOUS: 'true', FACTORY_DB_SYNCHRONOUS: 'FULL', FACTORY_DATA_DIR: '/var/fm' },
+      {
+        FACTORY_HTTP_PORT: '8080',
+        FACTORY_MQTT_ALLOW_ANONYMOUS: 'true',
+        FACTORY_DB_SYNCHRONOUS: 'FULL',
+        FACTORY_DATA_DIR: '/var/fm',
+      },
       '/srv',
     )
     expect([config.http.port, config.mqtt.allowAnonymous, config.db.synchronous, config.dataDir]).toEqual([
