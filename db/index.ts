@@ -59,7 +59,6 @@ import { createReadingWriter } from './reading-writer.ts'
 import { createRetention, DEFAULT_RETENTION, type RetentionOptions } from './retention.ts'
 
 /** Retention runs at most this often once it has caught up. */
-const RETENTION_INTERVAL_MS = 60_000
 
 /** Opens the writer's own connection (used inside the gateway's writer thread only). */
 export function openReadingWriter(options: {
@@ -83,7 +82,6 @@ export function openReadingWriter(options: {
     options.compaction ?? DEFAULT_COMPACTION,
   )
   const retention = createRetention(db, options.retention ?? DEFAULT_RETENTION)
-  let retentionDueMs = 0
   return {
     ...writer,
     /** Alert state, written on this same connection inside the batch transaction. */
@@ -99,17 +97,11 @@ export function openReadingWriter(options: {
     /** Merges every small chunk now (tests, benchmarks). */
     mergeAll: (nowMs = Date.now()) => compactor.mergeAll(nowMs),
     /**
-     * Runs one small step of whatever background work is due: compaction first, then retention.
-     * Returns false when nothing was due, so a caller can stop looping.
+     * Runs one small compaction step when one is due (rollups are kept up to date by compaction);
+     * retention runs as the scheduler's `retention` job. Returns false when nothing was due.
      */
     maintain(nowMs = Date.now()): boolean {
-      if (compactor.isDue(nowMs) && compactor.step(nowMs) !== null) return true
-      if (nowMs >= retentionDueMs) {
-        const result = retention.step(nowMs)
-        if (result.done) retentionDueMs = nowMs + RETENTION_INTERVAL_MS
-        return !result.done
-      }
-      return false
+      return compactor.isDue(nowMs) && compactor.step(nowMs) !== null
     },
     close: () => db.close(),
   }

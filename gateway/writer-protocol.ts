@@ -58,9 +58,13 @@ export interface BatchDone {
   alertError?: string
 }
 
-/** Work for the alert engine that is not a batch: a scheduler tick, or an acknowledge/clear from the API. */
+/**
+ * Work for the writer that is not a batch: a scheduler tick of the alert engine, an acknowledge/clear from
+ * the API, or a scheduled storage job (retention), each answered by one `alerts-done` reply.
+ */
 export type AlertRequest =
   | { type: 'alerts-tick'; id: number; nowMs: number }
+  | { type: 'retention'; id: number; nowMs: number }
   | {
       type: 'alert-action'
       id: number

@@ -205,7 +205,7 @@ function evaluateAlerts(rows: ReadingColumns): Pick<BatchDone, 'alerts' | 'alert
   }
 }
 
-function handleAlertRequest(request: AlertRequest): AlertReply {
+function handleAlertRequest(request: Exclude<AlertRequest, { type: 'retention' }>): AlertReply {
   const reply = { type: 'alerts-done' as const, id: request.id }
   try {
     if (request.type === 'alerts-tick') {
@@ -271,6 +271,9 @@ port.on('message', (message: ToWriter) => {
     case 'reload-rules':
       alertEngine.invalidate()
       break
+    case 'retention':
+      runRetention(message.id, message.nowMs)
+      break
     case 'alerts-tick':
     case 'alert-action':
       post(handleAlertRequest(message))
@@ -297,6 +300,23 @@ port.on('message', (message: ToWriter) => {
 // Compaction and retention run here, in small steps between batches, because they need the one writer
 // connection; a step never delays an acknowledgement already computed.
 const MAINTENANCE_IDLE_MS = 1000
+
+/** A scheduled retention run: bounded steps, each its own transaction, with batches served in between. */
+function runRetention(id: number, nowMs: number): void {
+  let rowsTouched = 0
+  const step = () => {
+    try {
+      const r = writer.retentionStep(nowMs)
+      rowsTouched += r.chunksDeleted + r.chunksTrimmed + r.hotRowsDeleted + r.rollupsDeleted
+      if (!r.done) return void setImmediate(step)
+      post({ type: 'alerts-done', id, transitions: [], rowsTouched })
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      post({ type: 'alerts-done', id, transitions: [], rowsTouched, error: { code: 'DB_WRITE_FAILED', message } })
+    }
+  }
+  step()
+}
 let maintenancePending = false
 function scheduleMaintenance(): void {
   if (maintenancePending) return

@@ -53,6 +53,12 @@ export function createAlertControl(options: AlertControlOptions) {
     acknowledge: (alertId: number, actor: string, comment: string | null) =>
       act('acknowledge', alertId, actor, comment),
     clear: (alertId: number, actor: string, comment: string | null) => act('clear', alertId, actor, comment),
+    /** Deletes what the retention settings no longer keep, in steps; resolves with the rows touched. */
+    async retention(nowMs = clock()): Promise<number> {
+      const reply = await request({ type: 'retention', nowMs })
+      if (reply.error) throw new AlertControlError(reply.error.code, reply.error.message)
+      return reply.rowsTouched
+    },
     /** Runs the time-based rules (stale data, for-duration expiry) as of `nowMs`. */
     async tick(nowMs = clock()): Promise<{ transitions: AlertTransition[]; rowsTouched: number }> {
       const reply = await request({ type: 'alerts-tick', nowMs })

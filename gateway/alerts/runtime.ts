@@ -62,6 +62,7 @@ export function createAlerting(options: AlertingOptions) {
       notifier.notify(transitions)
       return rowsTouched
     },
+    runRetention: (nowMs) => control.retention(nowMs),
     checkpoint: options.checkpoint,
     jobs: options.storage.jobs,
   })) {

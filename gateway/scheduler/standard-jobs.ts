@@ -1,4 +1,4 @@
-// The jobs every service runs: alert timers, WAL checkpoints and cleanup of revoked secrets.
+// The jobs every service runs: alert timers, retention, WAL checkpoints and cleanup of revoked secrets.
 import type { JobStore } from '../../db/index.ts'
 import type { JobSpec } from './scheduler.ts'
 
@@ -9,6 +9,8 @@ export const REVOKED_SECRET_RETENTION_MS = 30 * 86_400_000
 export interface StandardJobsOptions {
   /** Runs stale-data and for-duration checks in the writer; resolves with the alerts it opened. */
   tickAlerts(nowMs: number): Promise<number>
+  /** Deletes readings, chunks and rollups older than the retention settings; resolves with rows touched. */
+  runRetention(nowMs: number): Promise<number>
   checkpoint(): void
   jobs: Pick<JobStore, 'deleteRevokedSecrets'>
 }
@@ -20,6 +22,12 @@ export function standardJobs(options: StandardJobsOptions): JobSpec[] {
       description: 'Opens alerts for stale sensors and for conditions whose for-duration expired',
       schedule: { everyMs: ALERT_TIMERS_INTERVAL_MS },
       run: ({ nowMs }) => options.tickAlerts(nowMs),
+    },
+    {
+      name: 'retention',
+      description: 'Deletes raw readings, 1-minute and 1-hour rollups older than FACTORY_RETENTION_* (in small steps)',
+      schedule: { cron: '*/15 * * * *' },
+      run: ({ nowMs }) => options.runRetention(nowMs),
     },
     {
       name: 'wal-checkpoint',

@@ -32,4 +32,6 @@ for (let k = 0; ; k++) {
   process.stdout.write(`ack ${k}\n`)
   const nowMs = T0 + k * STEP_MS + 1
   while (writer.maintain(nowMs)) process.stdout.write('step\n')
+  // Retention is the scheduler's job in the service; here it runs after every batch so kills land inside it.
+  while (!writer.retentionStep(nowMs).done) process.stdout.write('step\n')
 }

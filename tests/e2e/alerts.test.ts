@@ -353,6 +353,7 @@ describe('jobs', () => {
     const jobs = await svc.api.get('/api/v1/jobs')
     expect(jobs.body.jobs.map((j: any) => [j.name, j.schedule])).toEqual([
       ['alert-timers', { everyMs: 1000 }],
+      ['retention', { cron: '*/15 * * * *' }],
       ['wal-checkpoint', { everyMs: 30_000 }],
       ['token-cleanup', { cron: '17 3 * * *' }],
     ])
