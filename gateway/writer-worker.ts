@@ -312,7 +312,13 @@ function runRetention(id: number, nowMs: number): void {
       post({ type: 'alerts-done', id, transitions: [], rowsTouched })
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      post({ type: 'alerts-done', id, transitions: [], rowsTouched, error: { code: 'DB_WRITE_FAILED', message } })
+      post({
+        type: 'alerts-done',
+        id,
+        transitions: [],
+        rowsTouched,
+        error: { code: 'DB_WRITE_FAILED', message },
+      })
     }
   }
   step()

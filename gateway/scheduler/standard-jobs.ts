@@ -25,7 +25,8 @@ export function standardJobs(options: StandardJobsOptions): JobSpec[] {
     },
     {
       name: 'retention',
-      description: 'Deletes raw readings, 1-minute and 1-hour rollups older than FACTORY_RETENTION_* (in small steps)',
+      description:
+        'Deletes raw readings, 1-minute and 1-hour rollups older than FACTORY_RETENTION_* (in small steps)',
       schedule: { cron: '*/15 * * * *' },
       run: ({ nowMs }) => options.runRetention(nowMs),
     },
