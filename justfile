@@ -79,5 +79,5 @@ dashboard-screenshots:
 bench-ingest *ARGS:
     cargo build --release -p factory_cli
     # Mosquitto is the baseline; install it when missing (the benchmark notes its absence if that fails).
-    test -x /usr/sbin/mosquitto -a -x /usr/bin/mosquitto_sub || (apt-get install -y mosquitto mosquitto-clients || echo "mosquitto could not be installed; the comparison will be skipped")
+    test -x /usr/sbin/mosquitto -a -x /usr/bin/mosquitto_sub || ( (apt-get update -qq && apt-get install -y mosquitto mosquitto-clients) || echo "mosquitto could not be installed; the comparison will be skipped")
     node --import tsx tests/bench/ingest-limit.ts --write-docs {{ARGS}}
