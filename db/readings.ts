@@ -166,11 +166,16 @@ export function createReadingQueries(db: Sqlite) {
     rejects(filter: RejectFilter): Reject[] {
       const where: string[] = []
       const params: (number | string)[] = []
-      if (filter.machineId !== undefined) where.push('machine_id = ?') && params.push(filter.machineId)
-      if (filter.reason !== undefined) where.push('reason = ?') && params.push(filter.reason)
-      if (filter.fromMs !== undefined) where.push('received_ms >= ?') && params.push(filter.fromMs)
-      if (filter.toMs !== undefined) where.push('received_ms < ?') && params.push(filter.toMs)
-      if (filter.beforeId !== undefined) where.push('id < ?') && params.push(filter.beforeId)
+      const add = (clause: string, value: number | string | undefined) => {
+        if (value === undefined) return
+        where.push(clause)
+        params.push(value)
+      }
+      add('machine_id = ?', filter.machineId)
+      add('reason = ?', filter.reason)
+      add('received_ms >= ?', filter.fromMs)
+      add('received_ms < ?', filter.toMs)
+      add('id < ?', filter.beforeId)
       const sql = `SELECT * FROM rejected_readings ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY id DESC LIMIT ?`
       return (db.prepare(sql).all(...params, filter.limit) as RejectRow[]).map(toReject)
