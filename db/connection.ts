@@ -3,6 +3,8 @@ import Database from 'better-sqlite3'
 
 export type Sqlite = Database.Database
 
+const DEFAULT_CACHE_MIB = 16
+
 export interface ConnectionOptions {
   /** Database file path. */
   file: string
@@ -11,6 +13,8 @@ export interface ConnectionOptions {
   busyTimeoutMs: number
   /** After a checkpoint resets the WAL, its file is truncated to this size (SQLite journal_size_limit). */
   walSizeLimitBytes?: number
+  /** Page cache of this connection in MiB (default 16). */
+  cacheMib?: number
   readonly?: boolean
 }
 
@@ -22,8 +26,8 @@ export function openConnection(options: ConnectionOptions): Sqlite {
     db.pragma(`journal_size_limit = ${Math.trunc(options.walSizeLimitBytes)}`)
   db.pragma(`synchronous = ${options.synchronous}`)
   db.pragma('foreign_keys = ON')
-  // Page cache per connection; readers and the writer each get their own.
-  db.pragma('cache_size = -32768')
+  // Page cache per connection; readers and the writer each get their own (negative: KiB).
+  db.pragma(`cache_size = ${-Math.trunc((options.cacheMib ?? DEFAULT_CACHE_MIB) * 1024)}`)
   db.pragma('temp_store = MEMORY')
   return db
 }

@@ -66,6 +66,7 @@ export function openReadingWriter(options: {
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
   walSizeLimitBytes?: number
+  cacheMib?: number
   retention?: RetentionOptions
   compaction?: CompactionOptions
   /** WAL pages after which a commit checkpoints inline (SQLite wal_autocheckpoint); 0 leaves it to the caller. */

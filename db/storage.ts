@@ -18,6 +18,7 @@ export interface StorageOptions {
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
   walSizeLimitBytes?: number
+  cacheMib?: number
 }
 
 export const DATABASE_FILE = 'factory-monitor.db'
@@ -34,6 +35,7 @@ export function openStorage(options: StorageOptions) {
     synchronous: options.synchronous,
     busyTimeoutMs: options.busyTimeoutMs,
     walSizeLimitBytes: options.walSizeLimitBytes,
+    cacheMib: options.cacheMib,
   })
   const applied = migrate(db)
   const events = new EventEmitter<{ change: [CatalogChange] }>()

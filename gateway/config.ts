@@ -42,6 +42,8 @@ export interface ServiceConfig {
     readonly synchronous: 'NORMAL' | 'FULL'
     readonly busyTimeoutMs: number
     readonly walSizeLimitBytes: number
+    /** SQLite page cache per connection (the writer's and the API's each), in MiB. */
+    readonly cacheMib: number
     /** Retention horizons in ms; null keeps that tier forever. */
     readonly retention: {
       readonly rawMs: number | null
@@ -56,6 +58,8 @@ export interface ServiceConfig {
     readonly maxBatchMessages: number
     readonly maxBatchBytes: number
   }
+  /** Lean allocator and garbage-collector settings for the process (see gateway/memory.ts). */
+  readonly memoryTuning: boolean
   readonly logLevel: string
 }
 
@@ -220,6 +224,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
         min: 0,
         max: 68_719_476_736,
       }),
+      cacheMib: int({ name: 'FACTORY_DB_CACHE_MB', fallback: 16, min: 1, max: 65_536 }),
       retention: {
         rawMs: days(int({ name: 'FACTORY_RETENTION_RAW_DAYS', fallback: 30, min: 0, max: 36_500 })),
         minuteMs: days(int({ name: 'FACTORY_RETENTION_1M_DAYS', fallback: 365, min: 0, max: 36_500 })),
@@ -258,6 +263,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
         max: 1_073_741_824,
       }),
     },
+    memoryTuning: bool('FACTORY_MEMORY_TUNING', true),
     logLevel: oneOf('FACTORY_LOG_LEVEL', LOG_LEVELS, 'info'),
   }
 

@@ -26,6 +26,8 @@ export type IngestCallback = (error: Error | null) => void
 
 export interface GatewayOptions {
   writer: WriterWorkerOptions
+  /** V8 young generation of the writer thread in MiB; absent: V8's default. */
+  writerYoungGenerationMb?: number
   maxBatchMessages: number
   maxBatchBytes: number
   logger: Logger
@@ -65,7 +67,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Compiled (dist/, `npm run build`): the writer starts as plain JS. From source, worker-entry.mjs first
   // registers the TypeScript loader, which costs a loader thread and isolate of its own.
   const entry = import.meta.url.endsWith('.js') ? './writer-worker.js' : './worker-entry.mjs'
-  const worker = new Worker(new URL(entry, import.meta.url), { workerData: options.writer })
+  const worker = new Worker(new URL(entry, import.meta.url), {
+    workerData: options.writer,
+    ...(options.writerYoungGenerationMb
+      ? { resourceLimits: { maxYoungGenerationSizeMb: options.writerYoungGenerationMb } }
+      : {}),
+  })
   let queue: Pending[] = []
   let statuses: BatchRequest['statuses'] = []
   const inFlight = new Map<number, Pending[]>()

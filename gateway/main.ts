@@ -1,6 +1,7 @@
 // `just run`: starts factory-monitor (broker, gateway, API) as one process until SIGINT/SIGTERM.
 import pino from 'pino'
 import { ConfigError, parseConfig } from './config.ts'
+import { applyMemoryTuning } from './memory.ts'
 import { ADMIN_TOKEN_FILE, startService } from './service.ts'
 
 const SHUTDOWN_DEADLINE_MS = 10_000
@@ -16,7 +17,9 @@ async function main(): Promise<void> {
     }
     throw error
   }
+  const tuned = config.memoryTuning ? applyMemoryTuning() : null
   const logger = pino({ level: config.logLevel, base: { service: 'factory-monitor' } })
+  if (tuned) logger.debug(tuned, 'memory tuning applied')
   const service = await startService(config, logger)
   if (service.createdAdminToken) {
     // Printed once on the terminal, never through the logger; it is also saved for scripts.

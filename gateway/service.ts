@@ -9,6 +9,7 @@ import { openStorage, type Storage } from '../db/index.ts'
 import { type Alerting, createAlerting } from './alerts/index.ts'
 import type { ServiceConfig, TlsFiles } from './config.ts'
 import { createGateway, type Gateway } from './gateway.ts'
+import { MEMORY_TUNING } from './memory.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 
 export const ADMIN_TOKEN_FILE = 'admin-token'
@@ -70,6 +71,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       futureToleranceMs: config.ingest.futureToleranceMs,
       backfillWindowMs: config.ingest.backfillWindowMs,
     },
+    ...(config.memoryTuning ? { writerYoungGenerationMb: MEMORY_TUNING.writerYoungGenerationMb } : {}),
     maxBatchMessages: config.ingest.maxBatchMessages,
     maxBatchBytes: config.ingest.maxBatchBytes,
     logger: logger.child({ area: 'gateway' }),

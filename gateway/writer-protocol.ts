@@ -6,6 +6,7 @@ export interface WriterWorkerOptions {
   synchronous: 'NORMAL' | 'FULL'
   busyTimeoutMs: number
   walSizeLimitBytes?: number
+  cacheMib?: number
   /** Retention horizons (FACTORY_RETENTION_*); absent: the storage defaults. */
   retention?: RetentionOptions
   maxReadingsPerMessage: number

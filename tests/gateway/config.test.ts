@@ -10,7 +10,7 @@ describe('parseConfig', () => {
       http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 1_048_576 },
       mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 65_536, allowAnonymous: false },
       dataDir: '/srv/fm/data',
-      db: { synchronous: 'NORMAL', busyTimeoutMs: 5000 },
+      db: { synchronous: 'NORMAL', busyTimeoutMs: 5000, cacheMib: 16 },
       ingest: {
         maxReadingsPerMessage: 1000,
         futureToleranceMs: 300_000,
@@ -18,6 +18,7 @@ describe('parseConfig', () => {
         maxBatchMessages: 4096,
         maxBatchBytes: 8_388_608,
       },
+      memoryTuning: true,
       logLevel: 'info',
     })
   })
@@ -29,15 +30,19 @@ describe('parseConfig', () => {
         FACTORY_MQTT_ALLOW_ANONYMOUS: 'true',
         FACTORY_DB_SYNCHRONOUS: 'FULL',
         FACTORY_DATA_DIR: '/var/fm',
+        FACTORY_DB_CACHE_MB: '4',
+        FACTORY_MEMORY_TUNING: 'false',
       },
       '/srv',
     )
-    expect([config.http.port, config.mqtt.allowAnonymous, config.db.synchronous, config.dataDir]).toEqual([
-      8080,
-      true,
-      'FULL',
-      '/var/fm',
-    ])
+    expect([
+      config.http.port,
+      config.mqtt.allowAnonymous,
+      config.db.synchronous,
+      config.dataDir,
+      config.db.cacheMib,
+      config.memoryTuning,
+    ]).toEqual([8080, true, 'FULL', '/var/fm', 4, false])
     expect(Object.isFrozen(config) && Object.isFrozen(config.http)).toBe(true)
   })
 
