@@ -9,6 +9,7 @@ import { startListeners, type TlsMaterial } from './listeners.ts'
 import { countedError, type RefusalDetail, type RefusalReason, refusalForClientError } from './refusals.ts'
 import { installTelemetryFanout } from './telemetry-fanout.ts'
 import { canSubscribe, classifyPublish, type MachineAddress, telemetryTopic } from './topics.ts'
+import { coalesceWrites } from './write-coalescing.ts'
 
 export { REFUSAL_REASONS, type RefusalDetail, type RefusalReason } from './refusals.ts'
 
@@ -88,6 +89,8 @@ const MAX_LOGGED_TOPIC_CHARS = 200
 // which landed in one group commit and made every other device's PUBACK wait for it. With the publish
 // limit on, a device has at most this many messages waiting for a commit; the rest wait their turn here.
 const MAX_UNCOMMITTED_PER_DEVICE = 32
+/** Deliveries to subscribers that Aedes runs at once (see createBroker). */
+const MQ_CONCURRENCY = 2000
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const log = options.logger
@@ -175,6 +178,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const aedes = await Aedes.createBroker({
     // Device client ids are "<factory>.<machine>", longer than the 23 characters MQTT 3.1.1 guarantees.
     maxClientsIdLength: 160,
+    // Deliveries to subscribers in progress at once (Aedes' default 100). Each takes two or more event-loop
+    // turns, so 100 capped fan-out at 100 per turn and queued the rest (one subscriber on factories/#:
+    // 27.5k -> 39.8k msg/s at 2,000). Publishers stay bounded by their own in-flight windows.
+    concurrency: MQ_CONCURRENCY,
     maxTopicLevels: limits.maxTopicLevels,
     drainTimeout: limits.drainTimeoutMs,
     maxInflightInbound: limits.maxInflightInbound,
@@ -342,6 +349,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       guardFrames(stream, options.maxPacketBytes, () =>
         refuse('MQTT_PACKET_TOO_LARGE', null, { remoteAddress }),
       )
+      coalesceWrites(stream)
       aedes.handle(stream, req)
     },
     onTlsError: (error) => {
