@@ -11,7 +11,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('memory tuning', () => {
   it('sets the C allocator where it is glibc', () => {
-    const header = process.report?.getReport().header as { glibcVersionRuntime?: string } | undefined
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined
+    const header = report?.header
     expect(applyMemoryTuning()).toEqual({ allocator: header?.glibcVersionRuntime !== undefined })
   })
 
