@@ -4,6 +4,7 @@ import { compute } from '../crates/factory_compute/binding.ts'
 import type { Sqlite } from './connection.ts'
 import { PART_SHIFT, UNCOMPACTED } from './hot-blocks.ts'
 import type { HotIndex } from './hot-index.ts'
+import { multiRowInsert } from './multi-row.ts'
 import { createRollupStore } from './rollups.ts'
 
 export interface CompactionOptions {
@@ -85,14 +86,21 @@ export function createCompactor(
       `UPDATE reading_segments SET min_ts_ms = min(min_ts_ms, ?), max_ts_ms = max(max_ts_ms, ?),
        readings = readings + ? WHERE id = ?`,
     ),
-    chunk: db.prepare(
-      'INSERT INTO reading_chunks (segment_id, sensor_id, min_ts_ms, max_ts_ms, count, data) VALUES (?, ?, ?, ?, ?, ?)',
+    chunks: multiRowInsert(
+      db,
+      6,
+      (values) =>
+        `INSERT INTO reading_chunks (segment_id, sensor_id, min_ts_ms, max_ts_ms, count, data) VALUES ${values}`,
     ),
-    latest: db.prepare(
-      `INSERT INTO sensor_latest (sensor_id, ts_ms, value) SELECT ?, ?, ? WHERE EXISTS
-       (SELECT 1 FROM sensors WHERE id = ?)
-       ON CONFLICT (sensor_id) DO UPDATE SET ts_ms = excluded.ts_ms, value = excluded.value
-       WHERE excluded.ts_ms >= sensor_latest.ts_ms`,
+    // A sensor deleted meanwhile gets no row (its id may be reused).
+    latest: multiRowInsert(
+      db,
+      3,
+      (values) =>
+        `INSERT INTO sensor_latest (sensor_id, ts_ms, value) SELECT v.column1, v.column2, v.column3
+         FROM (VALUES ${values}) v WHERE EXISTS (SELECT 1 FROM sensors WHERE id = v.column1)
+         ON CONFLICT (sensor_id) DO UPDATE SET ts_ms = excluded.ts_ms, value = excluded.value
+         WHERE excluded.ts_ms >= sensor_latest.ts_ms`,
     ),
     // Merging: small segments old enough, their readings, and the chunks of a window of sensors.
     smallSegments: db
@@ -123,13 +131,21 @@ export function createCompactor(
   }
 
   const writeChunks = (segmentId: number, c: Columns, withRollups: boolean) => {
-    for (let k = 0; k < c.sensorId.length; k++)
-      q.chunk.run(segmentId, c.sensorId[k]!, c.minTsMs[k]!, c.maxTsMs[k]!, c.count[k]!, c.chunks[k]!)
+    q.chunks(c.sensorId.length, (k, p, at) => {
+      p[at] = segmentId
+      p[at + 1] = c.sensorId[k]!
+      p[at + 2] = c.minTsMs[k]!
+      p[at + 3] = c.maxTsMs[k]!
+      p[at + 4] = c.count[k]!
+      p[at + 5] = c.chunks[k]!
+    })
     if (!withRollups) return
     // sensor_latest doubles as the newest chunked timestamp per sensor (the writer's chunk bound).
-    for (let k = 0; k < c.sensorId.length; k++) {
-      q.latest.run(c.sensorId[k]!, c.maxTsMs[k]!, c.lastValue[k]!, c.sensorId[k]!)
-    }
+    q.latest(c.sensorId.length, (k, p, at) => {
+      p[at] = c.sensorId[k]!
+      p[at + 1] = c.maxTsMs[k]!
+      p[at + 2] = c.lastValue[k]!
+    })
     rollups.addColumns('rollups_1m', c.minute)
     rollups.addColumns('rollups_1h', c.hour)
   }

@@ -23,6 +23,8 @@ export interface BatchRows {
 export function createHotIndex() {
   const sensors = new Map<number, SensorState>()
   let epoch = 0
+  /** The state of each row the last filterNew accepted, in order, for noteAccepted. */
+  let acceptedStates: SensorState[] = []
   const state = (sensorId: number): SensorState => {
     let s = sensors.get(sensorId)
     if (!s) {
@@ -61,6 +63,7 @@ export function createHotIndex() {
     filterNew(rows: BatchRows, inChunks: (sensorId: number, tsMs: number) => boolean): Uint32Array {
       epoch++
       const accepted = new Uint32Array(rows.count)
+      const states = (acceptedStates = new Array<SensorState>(rows.count))
       let n = 0
       let seen: Set<string> | null = null
       for (let i = 0; i < rows.count; i++) {
@@ -78,6 +81,7 @@ export function createHotIndex() {
         if (tsMs > s.batchMaxTsMs) {
           s.batchMaxTsMs = tsMs
           if (seen) seen.add(`${sensorId}:${tsMs}`)
+          states[n] = s
           accepted[n++] = i
           continue
         }
@@ -89,9 +93,33 @@ export function createHotIndex() {
         const key = `${sensorId}:${tsMs}`
         if (seen.has(key)) continue
         seen.add(key)
+        states[n] = s
         accepted[n++] = i
       }
       return accepted.subarray(0, n)
+    },
+
+    /**
+     * Learns the rows the last filterNew accepted, once committed: `blockOfPart[part - firstPart]` is the
+     * block holding sensor group `part`'s rows. Saves the per-row lookups noteHot would repeat.
+     */
+    noteAccepted(
+      rows: BatchRows,
+      accepted: Uint32Array,
+      partShift: number,
+      firstPart: number,
+      blockOfPart: Float64Array,
+    ): void {
+      const states = acceptedStates
+      for (let k = 0; k < accepted.length; k++) {
+        const i = accepted[k]!
+        const s = states[k]!
+        const tsMs = rows.tsMs[i]!
+        s.hotTsMs.push(tsMs)
+        s.hotBlock.push(blockOfPart[(rows.sensorId[i]! >> partShift) - firstPart]!)
+        if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
+      }
+      acceptedStates = []
     },
 
     /** Forgets the hot entries of these sensors in blocks up to `lastBlockId`, now moved into chunks. */

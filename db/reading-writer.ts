@@ -132,17 +132,19 @@ export function createReadingWriter(db: Sqlite) {
     return false
   }
 
-  /** Inserts one block per sensor group; returns each group's block id (parts ascending). */
+  /** Inserts one block per sensor group; returns the block id of each group from the first one's up. */
   const insertBlocks = (
     sensorId: Int32Array,
     tsMs: Float64Array,
     value: Float64Array,
     accepted: Uint32Array,
-  ): Map<number, number> => {
-    const ids = new Map<number, number>()
-    if (accepted.length === 0) return ids
+  ): { firstPart: number; blockOfPart: Float64Array } => {
+    if (accepted.length === 0) return { firstPart: 0, blockOfPart: new Float64Array(0) }
     const blocks = compute.encodeHotBlocks(sensorId, tsMs, value, accepted, PART_SHIFT)
     const now = Date.now()
+    // Parts come back ascending.
+    const firstPart = blocks.part[0]!
+    const blockOfPart = new Float64Array(blocks.part[blocks.part.length - 1]! - firstPart + 1)
     for (let k = 0; k < blocks.part.length; k++) {
       const { lastInsertRowid } = q.block.run(
         blocks.part[k]!,
@@ -152,9 +154,9 @@ export function createReadingWriter(db: Sqlite) {
         now,
         blocks.data[k]!,
       )
-      ids.set(blocks.part[k]!, Number(lastInsertRowid))
+      blockOfPart[blocks.part[k]! - firstPart] = Number(lastInsertRowid)
     }
-    return ids
+    return { firstPart, blockOfPart }
   }
 
   const learnBlock = (blockId: number, data: Buffer) => {
@@ -196,7 +198,7 @@ export function createReadingWriter(db: Sqlite) {
 
   const commit = db.transaction((rows: ReadingColumns, rejects: RejectRecord[], statuses: StatusChange[]) => {
     const accepted = index.filterNew(rows, inChunks)
-    const blockIds = insertBlocks(rows.sensorId, rows.tsMs, rows.value, accepted)
+    const blocks = insertBlocks(rows.sensorId, rows.tsMs, rows.value, accepted)
     for (const r of rejects) {
       q.reject.run(
         r.receivedMs,
@@ -218,7 +220,7 @@ export function createReadingWriter(db: Sqlite) {
         rejects: rejects.length,
       },
       accepted,
-      blockIds,
+      blocks,
     }
   })
 
@@ -226,12 +228,9 @@ export function createReadingWriter(db: Sqlite) {
     /** Commits one batch atomically; throws a StorageError (DB_WRITE_FAILED) when the commit fails. */
     write(rows: ReadingColumns, rejects: RejectRecord[], statuses: StatusChange[] = []): WriteResult {
       try {
-        const { result, accepted, blockIds } = commit.immediate(rows, rejects, statuses)
+        const { result, accepted, blocks } = commit.immediate(rows, rejects, statuses)
         // The index learns the rows only once they are committed.
-        for (const i of accepted) {
-          const sensorId = rows.sensorId[i]!
-          index.noteHot(sensorId, rows.tsMs[i]!, blockIds.get(partOf(sensorId))!)
-        }
+        index.noteAccepted(rows, accepted, PART_SHIFT, blocks.firstPart, blocks.blockOfPart)
         hotRows += accepted.length
         return result
       } catch (error) {

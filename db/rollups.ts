@@ -1,6 +1,7 @@
 // Rollup tiers (1 minute, 1 hour) of chunked readings: mergeable aggregates, their upsert and lookup.
 import type { Statement } from 'better-sqlite3'
 import type { Sqlite } from './connection.ts'
+import { multiRowInsert } from './multi-row.ts'
 
 export const MINUTE_MS = 60_000
 export const HOUR_MS = 3_600_000
@@ -96,20 +97,17 @@ export function bucketPoints(tsMs: ArrayLike<number>, values: ArrayLike<number>,
 const COLUMNS = 'count, min, max, sum, first_ts_ms, first, last_ts_ms, last'
 
 export function createRollupStore(db: Sqlite) {
+  const upsertSql = (table: TierName) => (values: string) =>
+    `INSERT INTO ${table} (bucket_ms, sensor_id, ${COLUMNS}) VALUES ${values}
+     ON CONFLICT (bucket_ms, sensor_id) DO UPDATE SET count = count + excluded.count,
+     min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + excluded.sum,
+     first = CASE WHEN excluded.first_ts_ms < first_ts_ms THEN excluded.first ELSE first END,
+     first_ts_ms = min(first_ts_ms, excluded.first_ts_ms),
+     last = CASE WHEN excluded.last_ts_ms > last_ts_ms THEN excluded.last ELSE last END,
+     last_ts_ms = max(last_ts_ms, excluded.last_ts_ms)`
   const upsert = Object.fromEntries(
-    TIERS.map((t) => [
-      t.name,
-      db.prepare(
-        `INSERT INTO ${t.name} (bucket_ms, sensor_id, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (bucket_ms, sensor_id) DO UPDATE SET count = count + excluded.count,
-         min = min(min, excluded.min), max = max(max, excluded.max), sum = sum + excluded.sum,
-         first = CASE WHEN excluded.first_ts_ms < first_ts_ms THEN excluded.first ELSE first END,
-         first_ts_ms = min(first_ts_ms, excluded.first_ts_ms),
-         last = CASE WHEN excluded.last_ts_ms > last_ts_ms THEN excluded.last ELSE last END,
-         last_ts_ms = max(last_ts_ms, excluded.last_ts_ms)`,
-      ),
-    ]),
-  ) as Record<TierName, Statement>
+    TIERS.map((t) => [t.name, multiRowInsert(db, 10, upsertSql(t.name))]),
+  ) as Record<TierName, ReturnType<typeof multiRowInsert>>
   // One seek per bucket: the key is time first, so a range scan would walk every sensor's rows.
   const select = Object.fromEntries(
     TIERS.map((t) => [
@@ -127,39 +125,36 @@ export function createRollupStore(db: Sqlite) {
   return {
     /** Merges aggregates of newly chunked points into a tier (called inside the compaction transaction). */
     add(tier: TierName, sensorId: number, buckets: Map<number, Aggregate>): void {
-      for (const [bucketMs, a] of buckets) {
-        upsert[tier].run(
-          bucketMs,
-          sensorId,
-          a.count,
-          a.min,
-          a.max,
-          a.sum,
-          a.firstTsMs,
-          a.first,
-          a.lastTsMs,
-          a.last,
-        )
-      }
+      const rows = [...buckets]
+      upsert[tier](rows.length, (k, p, at) => {
+        const [bucketMs, a] = rows[k]!
+        p[at] = bucketMs
+        p[at + 1] = sensorId
+        p[at + 2] = a.count
+        p[at + 3] = a.min
+        p[at + 4] = a.max
+        p[at + 5] = a.sum
+        p[at + 6] = a.firstTsMs
+        p[at + 7] = a.first
+        p[at + 8] = a.lastTsMs
+        p[at + 9] = a.last
+      })
     },
 
-    /** Merges aggregate columns (as the Rust compaction returns them) into a tier. */
+    /** Merges aggregate columns (as the Rust compaction returns them, one row per bucket and sensor) into a tier. */
     addColumns(tier: TierName, a: AggregateColumns): void {
-      const stmt = upsert[tier]
-      for (let k = 0; k < a.sensorId.length; k++) {
-        stmt.run(
-          a.bucketMs[k]!,
-          a.sensorId[k]!,
-          a.count[k]!,
-          a.min[k]!,
-          a.max[k]!,
-          a.sum[k]!,
-          a.firstTsMs[k]!,
-          a.first[k]!,
-          a.lastTsMs[k]!,
-          a.last[k]!,
-        )
-      }
+      upsert[tier](a.sensorId.length, (k, p, at) => {
+        p[at] = a.bucketMs[k]!
+        p[at + 1] = a.sensorId[k]!
+        p[at + 2] = a.count[k]!
+        p[at + 3] = a.min[k]!
+        p[at + 4] = a.max[k]!
+        p[at + 5] = a.sum[k]!
+        p[at + 6] = a.firstTsMs[k]!
+        p[at + 7] = a.first[k]!
+        p[at + 8] = a.lastTsMs[k]!
+        p[at + 9] = a.last[k]!
+      })
     },
 
     /** A sensor's stored tier buckets in [fromMs, toMs) (fromMs aligned to the tier), by bucket start. */
