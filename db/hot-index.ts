@@ -63,7 +63,8 @@ export function createHotIndex() {
     filterNew(rows: BatchRows, inChunks: (sensorId: number, tsMs: number) => boolean): Uint32Array {
       epoch++
       const accepted = new Uint32Array(rows.count)
-      const states = (acceptedStates = new Array<SensorState>(rows.count))
+      const states = new Array<SensorState>(rows.count)
+      acceptedStates = states
       let n = 0
       let seen: Set<string> | null = null
       for (let i = 0; i < rows.count; i++) {
