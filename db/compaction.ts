@@ -63,7 +63,7 @@ export function createCompactor(
     blocksOfPart: db
       .prepare(
         `SELECT id, rows, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} AND id <= ?
-         ORDER BY id`,
+         ORDER BY id LIMIT ?`,
       )
       .raw(),
     mark: db.prepare(
@@ -169,7 +169,13 @@ export function createCompactor(
 
   const moveBlocks = db.transaction((part: number, nowMs: number) => {
     const g = group!
-    const rows = q.blocksOfPart.all(part, g.lastBlockId) as [number, number, Buffer][]
+    // Every block holds at least one reading: a step never needs more blocks than readings. Without the
+    // limit, a sensor group of many one-reading blocks (a lone device's commits) was read whole every step.
+    const rows = q.blocksOfPart.all(part, g.lastBlockId, options.maxRowsPerStep + 1) as [
+      number,
+      number,
+      Buffer,
+    ][]
     let n = 0
     let last = 0
     const data: Buffer[] = []
