@@ -10,6 +10,9 @@ import { createRollupStore } from './rollups.ts'
 export interface CompactionOptions {
   /** Compact once the hot blocks hold this many rows... */
   minHotRows: number
+  /** ...or one sensor group has this many blocks (a lone device's one-reading commits make many tiny ones,
+   * and every query of its sensors reads them all)... */
+  maxHotBlocks: number
   /** ...or once the oldest block is this old. */
   maxHotAgeMs: number
   /** Readings moved per step (whole blocks of one sensor group; at least one block). Keeps steps short. */
@@ -22,6 +25,7 @@ export interface CompactionOptions {
 
 export const DEFAULT_COMPACTION: CompactionOptions = {
   minHotRows: 800_000,
+  maxHotBlocks: 4096,
   maxHotAgeMs: 60_000,
   maxRowsPerStep: 12_000,
   minMergeReadings: 20_000_000,
@@ -49,7 +53,13 @@ const MERGE_CHECK_MS = 1000
 export function createCompactor(
   db: Sqlite,
   index: HotIndex,
-  hotRows: { get(): number; moved(n: number): void; set(n: number): void },
+  hotTier: {
+    rows(): number
+    largestPart(): number
+    moved(rows: number): void
+    set(rows: number): void
+    grouped(): void
+  },
   options: CompactionOptions = DEFAULT_COMPACTION,
 ) {
   const rollups = createRollupStore(db)
@@ -210,12 +220,13 @@ export function createCompactor(
       const lastBlockId = q.lastBlock.get() as number | null
       if (lastBlockId === null) return null
       group = { lastBlockId, parts: q.partsUpTo.all(lastBlockId) as number[], segments: [] }
+      hotTier.grouped()
     }
     const g = group
     const part = g.parts[0]
     if (part === undefined) {
       group = null
-      hotRows.set(q.hotRows.get() as number)
+      hotTier.set(q.hotRows.get() as number)
       startPurge()
       return null
     }
@@ -223,7 +234,7 @@ export function createCompactor(
     if (!moved?.more) g.parts.shift()
     if (g.parts.length === 0) {
       group = null
-      hotRows.set(q.hotRows.get() as number)
+      hotTier.set(q.hotRows.get() as number)
       startPurge()
     }
     if (!moved) return { kind: 'hot', segmentId: 0, readings: 0, chunks: 0 }
@@ -231,7 +242,7 @@ export function createCompactor(
     const { c, last } = moved
     for (let k = 0; k < c.sensorId.length; k++) index.noteChunk(c.sensorId[k]!, c.maxTsMs[k]!)
     index.compacted(c.sensorId, last)
-    hotRows.moved(moved.moved)
+    hotTier.moved(moved.moved)
     return { kind: 'hot', segmentId: moved.segmentId, readings: moved.moved, chunks: c.sensorId.length }
   }
 
@@ -254,7 +265,7 @@ export function createCompactor(
 
   const hotDue = (nowMs: number): boolean => {
     if (group || purge) return true
-    if (hotRows.get() >= options.minHotRows) return true
+    if (hotTier.rows() >= options.minHotRows || hotTier.largestPart() >= options.maxHotBlocks) return true
     const oldest = q.oldestBlock.get() as [number, number] | undefined
     return oldest !== undefined && oldest[1] <= nowMs - options.maxHotAgeMs
   }

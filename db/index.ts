@@ -79,7 +79,7 @@ export function openReadingWriter(options: {
   const compactor = createCompactor(
     db,
     writer.index,
-    writer.hotRows,
+    writer.hotTier,
     options.compaction ?? DEFAULT_COMPACTION,
   )
   const retention = createRetention(db, options.retention ?? DEFAULT_RETENTION)

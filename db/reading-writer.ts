@@ -64,7 +64,7 @@ export function createReadingWriter(db: Sqlite) {
          WHERE s.max_ts_ms >= ? AND s.min_ts_ms <= ? AND c.min_ts_ms <= ? AND c.max_ts_ms >= ?`,
       )
       .pluck(),
-    blocks: db.prepare(`SELECT id, data FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).raw(),
+    blocks: db.prepare(`SELECT id, part, data FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).raw(),
     blocksOfPart: db
       .prepare(`SELECT id, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} ORDER BY id`)
       .raw(),
@@ -113,8 +113,16 @@ export function createReadingWriter(db: Sqlite) {
   }
 
   const index: HotIndex = createHotIndex()
-  /** Rows in hot blocks, kept here so the compactor need not scan the blocks to decide. */
+  /** Rows and blocks in the hot tier, kept here so the compactor need not scan the blocks to decide. */
   let hotRows = 0
+  /** Blocks per sensor group since compaction last started a group, and the most any group has. */
+  let partBlocks = new Map<number, number>()
+  let largestPart = 0
+  const countBlock = (part: number) => {
+    const n = (partBlocks.get(part) ?? 0) + 1
+    partBlocks.set(part, n)
+    if (n > largestPart) largestPart = n
+  }
 
   const inChunks = (sensorId: number, tsMs: number): boolean => {
     for (const data of q.chunksAt.all(sensorId, tsMs, tsMs, tsMs, tsMs) as Buffer[]) {
@@ -132,14 +140,15 @@ export function createReadingWriter(db: Sqlite) {
     return false
   }
 
-  /** Inserts one block per sensor group; returns the block id of each group from the first one's up. */
+  /** Inserts one block per sensor group; returns the groups, and the block id of each from the first one's up. */
   const insertBlocks = (
     sensorId: Int32Array,
     tsMs: Float64Array,
     value: Float64Array,
     accepted: Uint32Array,
-  ): { firstPart: number; blockOfPart: Float64Array } => {
-    if (accepted.length === 0) return { firstPart: 0, blockOfPart: new Float64Array(0) }
+  ): { parts: Int32Array; firstPart: number; blockOfPart: Float64Array } => {
+    if (accepted.length === 0)
+      return { parts: new Int32Array(0), firstPart: 0, blockOfPart: new Float64Array(0) }
     const blocks = compute.encodeHotBlocks(sensorId, tsMs, value, accepted, PART_SHIFT)
     const now = Date.now()
     // Parts come back ascending.
@@ -156,13 +165,14 @@ export function createReadingWriter(db: Sqlite) {
       )
       blockOfPart[blocks.part[k]! - firstPart] = Number(lastInsertRowid)
     }
-    return { firstPart, blockOfPart }
+    return { parts: blocks.part, firstPart, blockOfPart }
   }
 
-  const learnBlock = (blockId: number, data: Buffer) => {
+  const learnBlock = (blockId: number, part: number, data: Buffer) => {
     const c = compute.decodeHotBlock(data)
     for (let i = 0; i < c.sensorId.length; i++) index.noteHot(c.sensorId[i]!, c.tsMs[i]!, blockId)
     hotRows += c.sensorId.length
+    countBlock(part)
   }
 
   // Rows of the old row-per-reading hot log become blocks, a bounded transaction at a time.
@@ -184,7 +194,7 @@ export function createReadingWriter(db: Sqlite) {
 
   for (const [sensorId, maxTsMs] of q.chunkBounds.all() as [number, number][])
     index.noteChunk(sensorId, maxTsMs)
-  for (const [id, data] of q.blocks.all() as [number, Buffer][]) learnBlock(id, data)
+  for (const [id, part, data] of q.blocks.all() as [number, number, Buffer][]) learnBlock(id, part, data)
 
   const reindexSensor = (sensorId: number) => {
     index.forget(sensorId)
@@ -232,6 +242,7 @@ export function createReadingWriter(db: Sqlite) {
         // The index learns the rows only once they are committed.
         index.noteAccepted(rows, accepted, PART_SHIFT, blocks.firstPart, blocks.blockOfPart)
         hotRows += accepted.length
+        for (const part of blocks.parts) countBlock(part)
         return result
       } catch (error) {
         return translateSqliteError(error, 'batch')
@@ -249,14 +260,21 @@ export function createReadingWriter(db: Sqlite) {
 
     /** The in-memory index; compaction tells it what moved into chunks. */
     index,
-    /** Rows in hot blocks as this writer knows them; compaction subtracts what it moves. */
-    hotRows: {
-      get: () => hotRows,
-      moved: (n: number) => {
-        hotRows = Math.max(0, hotRows - n)
+    /** The hot tier as this writer knows it; compaction subtracts what it moves. */
+    hotTier: {
+      rows: () => hotRows,
+      /** Most blocks any sensor group received since compaction last started a group. */
+      largestPart: () => largestPart,
+      moved: (rows: number) => {
+        hotRows = Math.max(0, hotRows - rows)
       },
-      set: (n: number) => {
-        hotRows = n
+      set: (rows: number) => {
+        hotRows = rows
+      },
+      /** Compaction takes every block written so far: counting starts again. */
+      grouped: () => {
+        partBlocks = new Map()
+        largestPart = 0
       },
     },
 

@@ -12,7 +12,14 @@ const writer = openReadingWriter({
   synchronous: 'NORMAL',
   busyTimeoutMs: 1000,
   retention: { rawMs: 30 * STEP_MS, minuteMs: null, hourMs: null },
-  compaction: { minHotRows: 1, maxHotAgeMs: 0, maxRowsPerStep: 5, minMergeReadings: 20, maxMergeAgeMs: 0 },
+  compaction: {
+    minHotRows: 1,
+    maxHotBlocks: 1,
+    maxHotAgeMs: 0,
+    maxRowsPerStep: 5,
+    minMergeReadings: 20,
+    maxMergeAgeMs: 0,
+  },
 })
 const batch = (k: number) => {
   // Batch k holds reading k of every sensor plus a resend of reading k - 1.

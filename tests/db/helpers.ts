@@ -21,8 +21,9 @@ export function openTestDb(sensorCount = 3, resolution: number | null = 0.5) {
   )
   const db = openConnection({ file: storage.file, synchronous: 'NORMAL', busyTimeoutMs: 1000 })
   const writer = createReadingWriter(db)
-  const compactor = createCompactor(db, writer.index, writer.hotRows, {
+  const compactor = createCompactor(db, writer.index, writer.hotTier, {
     minHotRows: 1,
+    maxHotBlocks: 1,
     maxHotAgeMs: 0,
     maxRowsPerStep: 50,
     minMergeReadings: Number.MAX_SAFE_INTEGER,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { createCompactor } from '../../db/index.ts'
 import { openTestDb } from './helpers.ts'
 
 const T0 = Date.UTC(2024, 0, 1)
@@ -95,5 +96,27 @@ describe('reading writer and compaction', () => {
     expect(t.compactor.step()?.readings).toBe(2)
     expect([hotRows(), count('reading_chunks'), count('rollups_1h')]).toEqual([0, 1, 1])
     expect(t.write([[a, T0 + 1000, 2]]).duplicates).toBe(1)
+  })
+
+  it('compacts once a sensor group has maxHotBlocks blocks, however few readings they hold', () => {
+    t = openTestDb()
+    const [a] = t.sensorIds as [number]
+    const compactor = createCompactor(t.db, t.writer.index, t.writer.hotTier, {
+      minHotRows: Number.MAX_SAFE_INTEGER,
+      maxHotBlocks: 3,
+      maxHotAgeMs: Number.MAX_SAFE_INTEGER,
+      maxRowsPerStep: 1000,
+      minMergeReadings: Number.MAX_SAFE_INTEGER,
+      maxMergeAgeMs: Number.MAX_SAFE_INTEGER,
+    })
+    const moved: (number | undefined)[] = []
+    for (let i = 0; i < 4; i++) {
+      t.write([[a, T0 + i * 1000, i]])
+      moved.push(compactor.step(T0)?.readings)
+    }
+    // Two blocks: not due (merging finds nothing); three: all three move in one step; the next step
+    // deletes the moved blocks, leaving the fourth one hot.
+    expect(moved).toEqual([undefined, undefined, 3, 0])
+    expect([t.writer.hotTier.rows(), t.writer.hotTier.largestPart()]).toEqual([1, 1])
   })
 })
