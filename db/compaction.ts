@@ -177,20 +177,16 @@ export function createCompactor(
   let group: { lastBlockId: number; parts: number[]; segments: { id: number; parts: Set<number> }[] } | null =
     null
 
-  const moveBlocks = db.transaction((part: number, nowMs: number) => {
+  const moveBlocks = db.transaction((part: number, nowMs: number, maxRows: number) => {
     const g = group!
     // Every block holds at least one reading: a step never needs more blocks than readings. Without the
     // limit, a sensor group of many one-reading blocks (a lone device's commits) was read whole every step.
-    const rows = q.blocksOfPart.all(part, g.lastBlockId, options.maxRowsPerStep + 1) as [
-      number,
-      number,
-      Buffer,
-    ][]
+    const rows = q.blocksOfPart.all(part, g.lastBlockId, maxRows + 1) as [number, number, Buffer][]
     let n = 0
     let last = 0
     const data: Buffer[] = []
     for (const [id, count, blob] of rows) {
-      if (n > 0 && n + count > options.maxRowsPerStep) break
+      if (n > 0 && n + count > maxRows) break
       n += count
       last = id
       data.push(blob)
@@ -215,7 +211,7 @@ export function createCompactor(
     return { c, last, moved: n, more: rows.length > data.length, segmentId: segment.id }
   })
 
-  const hotStep = (nowMs: number): CompactionResult | null => {
+  const hotStep = (nowMs: number, maxRows = options.maxRowsPerStep): CompactionResult | null => {
     if (!group) {
       const lastBlockId = q.lastBlock.get() as number | null
       if (lastBlockId === null) return null
@@ -230,7 +226,7 @@ export function createCompactor(
       startPurge()
       return null
     }
-    const moved = moveBlocks.immediate(part, nowMs)
+    const moved = moveBlocks.immediate(part, nowMs, maxRows)
     if (!moved?.more) g.parts.shift()
     if (g.parts.length === 0) {
       group = null
@@ -279,7 +275,7 @@ export function createCompactor(
     window: number
   } | null = null
 
-  const mergeWindow = db.transaction((): CompactionResult => {
+  const mergeWindow = db.transaction((maxRows: number): CompactionResult => {
     const m = merge!
     const from = m.nextSensor
     const to = Math.min(from + m.window, m.endSensor + 1)
@@ -298,11 +294,8 @@ export function createCompactor(
     for (const segmentId of m.sources) q.deleteChunksIn.run(segmentId, from, to)
     writeChunks(m.target, c, false)
     const readings = span(c).readings
-    // Aim the next window at about maxRowsPerStep readings.
-    m.window = Math.max(
-      1,
-      Math.min(4096, Math.floor((m.window * options.maxRowsPerStep) / Math.max(readings, 1))),
-    )
+    // Aim the next window at about maxRows readings.
+    m.window = Math.max(1, Math.min(4096, Math.floor((m.window * maxRows) / Math.max(readings, 1))))
     return { kind: 'merge', segmentId: m.target, readings, chunks: c.sensorId.length }
   })
 
@@ -334,7 +327,11 @@ export function createCompactor(
   })
 
   let mergeCheckedMs = Number.NEGATIVE_INFINITY
-  const mergeStep = (nowMs: number, force = false): CompactionResult | null => {
+  const mergeStep = (
+    nowMs: number,
+    force = false,
+    maxRows = options.maxRowsPerStep,
+  ): CompactionResult | null => {
     if (!merge) {
       if (!force && nowMs < mergeCheckedMs + MERGE_CHECK_MS) return null
       mergeCheckedMs = nowMs
@@ -346,7 +343,7 @@ export function createCompactor(
       merge = null
       return { kind: 'merge', segmentId: m.target, readings: 0, chunks: 0 }
     }
-    return mergeWindow.immediate()
+    return mergeWindow.immediate(maxRows)
   }
 
   return {
@@ -356,17 +353,18 @@ export function createCompactor(
     },
 
     /**
-     * One short transaction: moves one sensor group's oldest hot blocks (up to maxRowsPerStep readings)
-     * into chunks when compaction is due, else merges one window of small chunks when that is due.
+     * One short transaction: moves one sensor group's oldest hot blocks (up to maxRows readings, by default
+     * maxRowsPerStep; at least one block) into chunks when compaction is due, else merges one window of small
+     * chunks (about maxRows readings) when that is due.
      * Returns null when there was nothing to do.
      */
-    step(nowMs = Date.now()): CompactionResult | null {
+    step(nowMs = Date.now(), maxRows = options.maxRowsPerStep): CompactionResult | null {
       if (purge) return purgeStep()
       if (hotDue(nowMs)) {
-        const r = hotStep(nowMs)
+        const r = hotStep(nowMs, maxRows)
         if (r) return r
       }
-      return mergeStep(nowMs)
+      return mergeStep(nowMs, false, maxRows)
     },
 
     /** Moves every hot block into chunks (tests, shutdown, benchmarks); returns the readings moved. */

@@ -14,6 +14,7 @@ export { type AlertRuleChange, type AlertStore, createAlertStore } from './alert
 export type { Audit, AuditEvent, AuditEventInput, AuditFilter, AuditSource } from './audit.ts'
 export { type BucketSpec, type BucketUnit, bucketBoundaries, parseBucket } from './buckets.ts'
 export type { CatalogChange } from './catalog.ts'
+export { type Checkpointer, type CheckpointResult, openCheckpointer } from './checkpointer.ts'
 export {
   type CompactionOptions,
   type CompactionResult,
@@ -99,10 +100,11 @@ export function openReadingWriter(options: {
     mergeAll: (nowMs = Date.now()) => compactor.mergeAll(nowMs),
     /**
      * Runs one small compaction step when one is due (rollups are kept up to date by compaction);
-     * retention runs as the scheduler's `retention` job. Returns false when nothing was due.
+     * retention runs as the scheduler's `retention` job. `maxRows` caps the readings the step handles
+     * (default: the compaction options'). Returns false when nothing was due.
      */
-    maintain(nowMs = Date.now()): boolean {
-      return compactor.isDue(nowMs) && compactor.step(nowMs) !== null
+    maintain(nowMs = Date.now(), maxRows?: number): boolean {
+      return compactor.isDue(nowMs) && compactor.step(nowMs, maxRows) !== null
     },
     close: () => db.close(),
   }

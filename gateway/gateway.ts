@@ -1,8 +1,9 @@
 // Ingest front: queues published messages, ships them to the writer thread in group commits, and
 // releases each message's callback (hence its PUBACK) only after the batch holding it committed.
-import { Worker } from 'node:worker_threads'
+import { Worker, type WorkerOptions } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { MachineStatus } from '../db/index.ts'
+import type { CheckpointWorkerOptions } from './checkpoint-worker.ts'
 import { INGEST_ERROR_CODES, IngestError } from './errors.ts'
 import type {
   AlertReply,
@@ -62,13 +63,38 @@ export interface Gateway {
   close(): Promise<void>
 }
 
+/** How often the checkpoint thread folds the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 500
+
+/**
+ * Compiled (dist/, `npm run build`): a worker starts as plain JS. From source, worker-entry.mjs first
+ * registers the TypeScript loader (a loader thread and isolate of its own), then imports the module.
+ */
+function startWorker(name: string, options: WorkerOptions): Worker {
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL(`./${name}.js`, import.meta.url), options)
+  return new Worker(new URL('./worker-entry.mjs', import.meta.url), { ...options, argv: [`./${name}.ts`] })
+}
+
+/** The checkpoint thread; resolves once its connection is open. */
+async function startCheckpointer(options: CheckpointWorkerOptions, log: Logger): Promise<Worker> {
+  const worker = startWorker('checkpoint-worker', {
+    workerData: options,
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  })
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve())
+    worker.once('error', reject)
+  })
+  // Should it ever fail, the scheduled wal-checkpoint job (through the writer) still bounds the WAL.
+  worker.on('error', (error) => log.error({ err: error }, 'checkpoint thread failed'))
+  return worker
+}
+
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.logger
-  // Compiled (dist/, `npm run build`): the writer starts as plain JS. From source, worker-entry.mjs first
-  // registers the TypeScript loader, which costs a loader thread and isolate of its own.
-  const entry = import.meta.url.endsWith('.js') ? './writer-worker.js' : './worker-entry.mjs'
-  const worker = new Worker(new URL(entry, import.meta.url), {
-    workerData: options.writer,
+  // The writer never checkpoints inline: the checkpoint thread does, on its own connection.
+  const worker = startWorker('writer-worker', {
+    workerData: { ...options.writer, walAutoCheckpointPages: 0 } satisfies WriterWorkerOptions,
     ...(options.writerYoungGenerationMb
       ? { resourceLimits: { maxYoungGenerationSizeMb: options.writerYoungGenerationMb } }
       : {}),
@@ -241,6 +267,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     failAll(new IngestError(INGEST_ERROR_CODES.INGEST_WRITER_DOWN, 'writer thread stopped'))
     closing?.()
   })
+  const checkpointer = await startCheckpointer(
+    {
+      file: options.writer.file,
+      synchronous: options.writer.synchronous,
+      walSizeLimitBytes: options.writer.walSizeLimitBytes,
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+    },
+    log,
+  )
+  /** Stops the checkpoint thread, so the writer's closing TRUNCATE checkpoint does not meet it. */
+  const stopCheckpointer = async () => {
+    await new Promise<void>((resolve) => {
+      checkpointer.once('exit', () => resolve())
+      checkpointer.once('message', () => resolve())
+      checkpointer.postMessage({ type: 'close' })
+    })
+    await checkpointer.terminate()
+  }
 
   return {
     ingest(message, done) {
@@ -271,12 +315,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     queueDepth: () => queue.length + [...inFlight.values()].reduce((n, b) => n + b.length, 0),
     isWriterAlive: () => alive,
     async close() {
-      if (!alive) return
+      if (!alive) return stopCheckpointer()
       // Let everything queued commit first, then checkpoint and close in the writer thread.
       while (queue.length > 0 || inFlight.size > 0 || releasing.length > 0) {
         flush()
         await new Promise((resolve) => setTimeout(resolve, 5))
       }
+      await stopCheckpointer()
       await new Promise<void>((resolve) => {
         closing = resolve
         send({ type: 'close' })

@@ -7,6 +7,8 @@ export interface WriterWorkerOptions {
   busyTimeoutMs: number
   walSizeLimitBytes?: number
   cacheMib?: number
+  /** WAL pages after which a commit checkpoints inline; 0 when the checkpoint thread does it. */
+  walAutoCheckpointPages?: number
   /** Retention horizons (FACTORY_RETENTION_*); absent: the storage defaults. */
   retention?: RetentionOptions
   maxReadingsPerMessage: number

@@ -257,6 +257,7 @@ function mergeColumns(
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'batch':
+      lightLoad = message.machineIds.length < LIGHT_BATCH_MESSAGES
       post(handleBatch(message))
       scheduleMaintenance()
       break
@@ -298,8 +299,15 @@ port.on('message', (message: ToWriter) => {
 })
 
 // Compaction and retention run here, in small steps between batches, because they need the one writer
-// connection; a step never delays an acknowledgement already computed.
+// connection; a step never delays an acknowledgement already computed, but a batch that arrives during a
+// step waits for it. Under light load (small batches) steps are short, so devices' PUBACKs wait little;
+// under heavy load (large batches) they are long, so compaction keeps up with fewer, cheaper transactions.
 const MAINTENANCE_IDLE_MS = 1000
+/** Batches of fewer messages than this mean light load. */
+const LIGHT_BATCH_MESSAGES = 256
+/** Readings per compaction step under light load (the storage default, 12,000, under heavy load). */
+const LIGHT_STEP_ROWS = 2000
+let lightLoad = true
 
 /** A scheduled retention run: bounded steps, each its own transaction, with batches served in between. */
 function runRetention(id: number, nowMs: number): void {
@@ -330,7 +338,7 @@ function scheduleMaintenance(): void {
   setImmediate(() => {
     maintenancePending = false
     try {
-      if (writer.maintain()) scheduleMaintenance()
+      if (writer.maintain(Date.now(), lightLoad ? LIGHT_STEP_ROWS : undefined)) scheduleMaintenance()
     } catch {
       // A step that fails (e.g. SQLITE_BUSY) rolls back whole and is retried on the next tick.
     }
