@@ -56,7 +56,8 @@ export interface BrokerOptions {
   allowAnonymous: boolean
   limits: BrokerLimits
   logger: Logger
-  authenticateDevice(username: string, password: string): Promise<DeviceIdentity | null>
+  /** `signal` fires when the client goes away; a check still waiting for its turn may then be skipped. */
+  authenticateDevice(username: string, password: string, signal: AbortSignal): Promise<DeviceIdentity | null>
   /** Must call done(null) only once the message is durably committed; done(error) withholds the PUBACK. */
   onTelemetry(message: TelemetryMessage, done: (error: Error | null) => void): void
   onDeviceStatus(machineId: number, status: 'online' | 'offline', atMs: number): void
@@ -77,7 +78,8 @@ export interface Broker {
 }
 
 // Aedes accepts a callback error that carries the CONNACK return code.
-function connackError(message: string, returnCode: 2 | 4 | 5): AuthenticateError {
+/** CONNACK return codes of MQTT 3.1.1: 2 identifier rejected, 3 server unavailable, 4 bad user name or password. */
+function connackError(message: string, returnCode: 2 | 3 | 4): AuthenticateError {
   return countedError(Object.assign(new Error(message), { returnCode })) as AuthenticateError
 }
 
@@ -211,7 +213,10 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         refuse('AUTH_CREDENTIALS_MISSING', client)
         return callback(connackError('credentials required', 4), false)
       }
-      options.authenticateDevice(username, password.toString('utf8')).then(
+      const gone = new AbortController()
+      const abandon = () => gone.abort()
+      client.conn.once('close', abandon)
+      options.authenticateDevice(username, password.toString('utf8'), gone.signal).then(
         (device) => {
           if (!device) {
             refuse('AUTH_CREDENTIALS_INVALID', client, { username })
@@ -221,12 +226,16 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
             refuse('AUTH_CLIENT_ID_MISMATCH', client, { username })
             return callback(connackError('client id must equal the user name', 2), false)
           }
+          client.conn.off('close', abandon)
           devices.set(client, device)
           callback(null, true)
         },
         (error: unknown) => {
+          client.conn.off('close', abandon)
+          if (gone.signal.aborted)
+            return callback(connackError('client closed during authentication', 3), false)
           log.error({ err: error }, 'device authentication failed')
-          callback(connackError('server unavailable', 5), false)
+          callback(connackError('server unavailable', 3), false)
         },
       )
     },

@@ -84,9 +84,14 @@ export function createAccess(db: Sqlite) {
     },
 
     /** The machine a username/password pair speaks for, or null when unknown, revoked or wrong. */
-    async verifyDevice(username: string, password: string): Promise<DeviceIdentity | null> {
+    /** Rejects with SecretCheckAbandoned when `signal` fires before the check had its turn. */
+    async verifyDevice(
+      username: string,
+      password: string,
+      signal?: AbortSignal,
+    ): Promise<DeviceIdentity | null> {
       const row = q.activeCredential.get(username) as CredentialRow | undefined
-      if (!row || !(await cache.verify(password, row.secret_hash))) return null
+      if (!row || !(await cache.verify(password, row.secret_hash, signal))) return null
       return {
         machineId: row.machine_id,
         machineKey: row.machine_key,

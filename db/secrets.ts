@@ -9,9 +9,19 @@ const SCRYPT = { N: 16_384, r: 8, p: 1, keyBytes: 32, maxmem: 64 * 1024 * 1024 }
 // p99 94 ms in the window where 100 devices connected at once). Queued hashes simply take turns.
 let scryptChain: Promise<unknown> = Promise.resolve()
 
-function scryptAsync(secret: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
+// A queued check whose caller has gone (the device disconnected while it waited) is skipped when its turn
+// comes: after a storm, hundreds of abandoned checks would otherwise keep newcomers waiting for a minute.
+function scryptAsync(
+  secret: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   const run = () =>
     new Promise<Buffer>((resolve, reject) => {
+      if (signal?.aborted) return reject(new SecretCheckAbandoned())
       scrypt(secret, salt, SCRYPT.keyBytes, { N, r, p, maxmem: SCRYPT.maxmem }, (error, key) =>
         error ? reject(error) : resolve(key),
       )
@@ -19,6 +29,13 @@ function scryptAsync(secret: string, salt: Buffer, N: number, r: number, p: numb
   const result = scryptChain.then(run, run)
   scryptChain = result.catch(() => undefined)
   return result
+}
+
+/** Thrown by a secret check whose AbortSignal fired before its turn came. */
+export class SecretCheckAbandoned extends Error {
+  constructor() {
+    super('secret check abandoned: the caller went away while it waited')
+  }
 }
 
 /** A new random secret, URL-safe, 32 bytes of entropy. */
@@ -35,11 +52,18 @@ export async function hashSecret(secret: string): Promise<string> {
   )
 }
 
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+export async function verifySecret(secret: string, stored: string, signal?: AbortSignal): Promise<boolean> {
   const [kind, n, r, p, salt, hash] = stored.split('$')
   if (kind !== 'scrypt' || !salt || !hash) return false
   const expected = Buffer.from(hash, 'base64url')
-  const key = await scryptAsync(secret, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p))
+  const key = await scryptAsync(
+    secret,
+    Buffer.from(salt, 'base64url'),
+    Number(n),
+    Number(r),
+    Number(p),
+    signal,
+  )
   return key.length === expected.length && timingSafeEqual(key, expected)
 }
 
@@ -52,10 +76,10 @@ export function createVerificationCache(maxEntries = 50_000) {
   const verified = new Map<string, string>()
   const digest = (secret: string) => createHash('sha256').update(secret).digest('base64url')
   return {
-    async verify(secret: string, stored: string): Promise<boolean> {
+    async verify(secret: string, stored: string, signal?: AbortSignal): Promise<boolean> {
       const d = digest(secret)
       if (verified.get(stored) === d) return true
-      const ok = await verifySecret(secret, stored)
+      const ok = await verifySecret(secret, stored, signal)
       if (ok) {
         if (verified.size >= maxEntries) verified.delete(verified.keys().next().value as string)
         verified.set(stored, d)

@@ -224,7 +224,7 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
         min: 0,
         max: 68_719_476_736,
       }),
-      cacheMib: int({ name: 'FACTORY_DB_CACHE_MB', fallback: 16, min: 1, max: 65_536 }),
+      cacheMib: int({ name: 'FACTORY_DB_CACHE_MB', fallback: 8, min: 1, max: 65_536 }),
       retention: {
         rawMs: days(int({ name: 'FACTORY_RETENTION_RAW_DAYS', fallback: 30, min: 0, max: 36_500 })),
         minuteMs: days(int({ name: 'FACTORY_RETENTION_1M_DAYS', fallback: 365, min: 0, max: 36_500 })),

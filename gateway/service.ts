@@ -106,7 +106,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     allowAnonymous: config.mqtt.allowAnonymous,
     limits: config.mqtt,
     logger: logger.child({ area: 'broker' }),
-    authenticateDevice: (username, password) => storage.access.verifyDevice(username, password),
+    authenticateDevice: (username, password, signal) =>
+      storage.access.verifyDevice(username, password, signal),
     onTelemetry(message, done) {
       gateway.ingest(
         {

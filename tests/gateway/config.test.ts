@@ -10,7 +10,7 @@ describe('parseConfig', () => {
       http: { host: '0.0.0.0', port: 3000, maxBodyBytes: 1_048_576 },
       mqtt: { host: '0.0.0.0', port: 1883, maxPacketBytes: 65_536, allowAnonymous: false },
       dataDir: '/srv/fm/data',
-      db: { synchronous: 'NORMAL', busyTimeoutMs: 5000, cacheMib: 16 },
+      db: { synchronous: 'NORMAL', busyTimeoutMs: 5000, cacheMib: 8 },
       ingest: {
         maxReadingsPerMessage: 1000,
         futureToleranceMs: 300_000,
