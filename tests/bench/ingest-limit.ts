@@ -52,6 +52,8 @@ interface Flood {
   qos?: 0 | 1
   verify?: boolean
   durationS: number
+  /** A number of messages instead of a duration. */
+  count?: number
   rampS?: number
 }
 
@@ -269,8 +271,7 @@ async function flood(
     '1',
     '--qos',
     String(f.qos ?? 1),
-    '--duration-s',
-    String(f.durationS),
+    ...(f.count ? ['--count', String(f.count)] : ['--duration-s', String(f.durationS)]),
     '--ts-start-ms',
     String(tsCursorMs),
     '--drain-timeout-s',
@@ -370,7 +371,14 @@ async function flood(
 
 const credentialDirs: string[] = []
 
-function provision(system: System & { apiUrl: string }, n: number, sensors: number): string {
+/** Provisions n machines in their own factory (`factory`): provisioning existing machine keys again would
+ * issue them new secrets, and an earlier scenario's credentials file would stop working. */
+function provision(
+  system: System & { apiUrl: string },
+  n: number,
+  sensors: number,
+  factory = 'load',
+): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'fm-creds-'))
   credentialDirs.push(dir)
   const file = path.join(dir, 'credentials.json')
@@ -378,6 +386,8 @@ function provision(system: System & { apiUrl: string }, n: number, sensors: numb
     cli,
     [
       'provision',
+      '--factory',
+      factory,
       '-n',
       String(n),
       '--sensors',
@@ -628,7 +638,12 @@ async function main() {
     }
 
     if (wanted('P3')) {
-      const creds1000 = provision(fm, 1000, 20)
+      const creds1000 = provision(fm, 1000, 20, 'p3')
+      // Every device connects (one password check each, one at a time) and publishes once before the
+      // measured flood, as a plant's machines are connected before they stream.
+      const connectStartMs = Date.now()
+      await flood(fm, creds1000, { connections: 1000, inflight: 1, sensors: 20, durationS: 0, count: 1000 })
+      const connectS = (Date.now() - connectStartMs) / 1000
       const run = await flood(fm, creds1000, {
         connections: 1000,
         inflight: 4,
@@ -651,7 +666,7 @@ async function main() {
         r.verify?.status ?? 'not checked',
       ])
       notes.push(
-        `P3: ${fmt(r.readings.acknowledgedPerS)} readings/s, peak server RSS ${mb(run.peakRssMb['server'])} (targets ≥ 200,000 readings/s, ≤ 300 MB).`,
+        `P3: ${fmt(r.readings.acknowledgedPerS)} readings/s, peak server RSS ${mb(run.peakRssMb['server'])} (targets ≥ 200,000 readings/s, ≤ 300 MB); connecting the 1,000 devices for the first time (a password check each) took ${connectS.toFixed(1)} s before the flood.`,
       )
     }
 
