@@ -9,6 +9,8 @@ interface SensorState {
   /** Timestamps in hot blocks, with the id of the block holding each. */
   hotTsMs: number[]
   hotBlock: number[]
+  /** Whether hotTsMs is ascending (readings arrived in order), so it can be binary-searched. */
+  hotSorted: boolean
   /** Newest timestamp accepted so far in the batch being filtered (valid while batchEpoch matches). */
   batchEpoch: number
   batchMaxTsMs: number
@@ -18,6 +20,29 @@ export interface BatchRows {
   count: number
   sensorId: Int32Array
   tsMs: Float64Array
+}
+
+/** Appends a hot timestamp, noting when it breaks ascending order. */
+function pushHot(s: SensorState, tsMs: number, blockId: number): void {
+  const n = s.hotTsMs.length
+  if (n > 0 && tsMs < s.hotTsMs[n - 1]!) s.hotSorted = false
+  s.hotTsMs.push(tsMs)
+  s.hotBlock.push(blockId)
+}
+
+/** Whether the sensor's hot tier holds tsMs: a binary search while in order, else a scan. */
+function hasHot(s: SensorState, tsMs: number): boolean {
+  if (!s.hotSorted) return s.hotTsMs.includes(tsMs)
+  let lo = 0
+  let hi = s.hotTsMs.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const t = s.hotTsMs[mid]!
+    if (t === tsMs) return true
+    if (t < tsMs) lo = mid + 1
+    else hi = mid - 1
+  }
+  return false
 }
 
 export function createHotIndex() {
@@ -33,6 +58,7 @@ export function createHotIndex() {
         chunkMaxTsMs: Number.NEGATIVE_INFINITY,
         hotTsMs: [],
         hotBlock: [],
+        hotSorted: true,
         batchEpoch: 0,
         batchMaxTsMs: Number.NEGATIVE_INFINITY,
       }
@@ -51,8 +77,7 @@ export function createHotIndex() {
     },
     noteHot(sensorId: number, tsMs: number, blockId: number): void {
       const s = state(sensorId)
-      s.hotTsMs.push(tsMs)
-      s.hotBlock.push(blockId)
+      pushHot(s, tsMs, blockId)
       if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
     },
 
@@ -76,8 +101,7 @@ export function createHotIndex() {
           s.batchMaxTsMs = Number.NEGATIVE_INFINITY
         }
         const stored =
-          tsMs <= s.maxTsMs &&
-          (s.hotTsMs.includes(tsMs) || (tsMs <= s.chunkMaxTsMs && inChunks(sensorId, tsMs)))
+          tsMs <= s.maxTsMs && (hasHot(s, tsMs) || (tsMs <= s.chunkMaxTsMs && inChunks(sensorId, tsMs)))
         if (stored) continue
         if (tsMs > s.batchMaxTsMs) {
           s.batchMaxTsMs = tsMs
@@ -116,8 +140,7 @@ export function createHotIndex() {
         const i = accepted[k]!
         const s = states[k]!
         const tsMs = rows.tsMs[i]!
-        s.hotTsMs.push(tsMs)
-        s.hotBlock.push(blockOfPart[(rows.sensorId[i]! >> partShift) - firstPart]!)
+        pushHot(s, tsMs, blockOfPart[(rows.sensorId[i]! >> partShift) - firstPart]!)
         if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
       }
       acceptedStates = []
@@ -132,6 +155,7 @@ export function createHotIndex() {
         if (keep === -1) {
           s.hotTsMs = []
           s.hotBlock = []
+          s.hotSorted = true
         } else {
           s.hotTsMs = s.hotTsMs.slice(keep)
           s.hotBlock = s.hotBlock.slice(keep)

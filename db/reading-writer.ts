@@ -60,10 +60,11 @@ export function createReadingWriter(db: Sqlite) {
     ),
     chunksAt: db
       .prepare(
-        `SELECT c.data FROM reading_segments s JOIN reading_chunks c ON c.segment_id = s.id AND c.sensor_id = ?
+        `SELECT c.segment_id FROM reading_segments s JOIN reading_chunks c ON c.segment_id = s.id AND c.sensor_id = ?
          WHERE s.max_ts_ms >= ? AND s.min_ts_ms <= ? AND c.min_ts_ms <= ? AND c.max_ts_ms >= ?`,
       )
       .pluck(),
+    chunkData: db.prepare('SELECT data FROM reading_chunks WHERE segment_id = ? AND sensor_id = ?').pluck(),
     blocks: db.prepare(`SELECT id, part, data FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).raw(),
     blocksOfPart: db
       .prepare(`SELECT id, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} ORDER BY id`)
@@ -124,14 +125,26 @@ export function createReadingWriter(db: Sqlite) {
     if (n > largestPart) largestPart = n
   }
 
+  // Timestamps of the chunks one batch's resends were checked against, decoded once per batch: a device
+  // replaying thousands of readings that are already in one large chunk decoded it for every reading.
+  let decodedChunks = new Map<string, Float64Array>()
+  const chunkTimestamps = (segmentId: number, sensorId: number): Float64Array => {
+    const key = `${segmentId}:${sensorId}`
+    let ts = decodedChunks.get(key)
+    if (!ts) {
+      ts = decodeChunk(q.chunkData.get(segmentId, sensorId) as Buffer).tsMs
+      decodedChunks.set(key, ts)
+    }
+    return ts
+  }
   const inChunks = (sensorId: number, tsMs: number): boolean => {
-    for (const data of q.chunksAt.all(sensorId, tsMs, tsMs, tsMs, tsMs) as Buffer[]) {
-      const chunk = decodeChunk(data)
+    for (const segmentId of q.chunksAt.all(sensorId, tsMs, tsMs, tsMs, tsMs) as number[]) {
+      const ts = chunkTimestamps(segmentId, sensorId)
       let lo = 0
-      let hi = chunk.tsMs.length - 1
+      let hi = ts.length - 1
       while (lo <= hi) {
         const mid = (lo + hi) >> 1
-        const t = chunk.tsMs[mid]!
+        const t = ts[mid]!
         if (t === tsMs) return true
         if (t < tsMs) lo = mid + 1
         else hi = mid - 1
@@ -207,7 +220,9 @@ export function createReadingWriter(db: Sqlite) {
   }
 
   const commit = db.transaction((rows: ReadingColumns, rejects: RejectRecord[], statuses: StatusChange[]) => {
+    decodedChunks = new Map()
     const accepted = index.filterNew(rows, inChunks)
+    decodedChunks = new Map()
     const blocks = insertBlocks(rows.sensorId, rows.tsMs, rows.value, accepted)
     for (const r of rejects) {
       q.reject.run(

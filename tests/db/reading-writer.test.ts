@@ -119,4 +119,23 @@ describe('reading writer and compaction', () => {
     expect(moved).toEqual([undefined, undefined, 3, 0])
     expect([t.writer.hotTier.rows(), t.writer.hotTier.largestPart()]).toEqual([1, 1])
   })
+
+  it('finds every resent reading of a replayed batch, in hot blocks in or out of order and in chunks', () => {
+    t = openTestDb()
+    const [a, b] = t.sensorIds as [number, number]
+    const rows = (sensor: number, n: number, from = 0) =>
+      Array.from({ length: n }, (_, i) => [sensor, T0 + (from + i) * 1000, i] as [number, number, number])
+    // a: in order; b: one late reading breaks the order of its hot timestamps.
+    t.write([...rows(a, 500), ...rows(b, 500, 1)])
+    t.write([[b, T0, 7]])
+    const replay = [...rows(a, 500), ...rows(b, 500, 1), [b, T0, 7] as [number, number, number]]
+    expect(t.write(replay)).toEqual({ inserted: 0, duplicates: 1001, rejects: 0 })
+    t.compactor.drain()
+    // Now in chunks (one decode per chunk for the whole batch), plus one new reading each.
+    expect(t.write([...replay, [a, T0 + 500_000, 1], [b, T0 + 501_000, 1]])).toEqual({
+      inserted: 2,
+      duplicates: 1001,
+      rejects: 0,
+    })
+  })
 })
