@@ -276,8 +276,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     log,
   )
+  let checkpointerExited = false
+  checkpointer.once('exit', () => {
+    checkpointerExited = true
+  })
   /** Stops the checkpoint thread, so the writer's closing TRUNCATE checkpoint does not meet it. */
   const stopCheckpointer = async () => {
+    if (checkpointerExited) return
     await new Promise<void>((resolve) => {
       checkpointer.once('exit', () => resolve())
       checkpointer.once('message', () => resolve())
