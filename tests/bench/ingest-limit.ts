@@ -406,6 +406,16 @@ function provision(
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const ms = (us: number | undefined) => (us === undefined ? '–' : `${(us / 1000).toFixed(1)} ms`)
 const pct = (n: number | undefined) => (n === undefined ? '–' : `${Math.round(n)}%`)
+/** The table's columns after the throughput, as one run of factory-monitor measured them. */
+const runColumns = (run: Run, proof: string, loop = true): string[] => [
+  ms(run.report.latencyUs?.p99),
+  loop && run.loopP99Ms !== null ? `${run.loopP99Ms.toFixed(1)} ms` : '–',
+  mb(run.peakRssMb['server']),
+  Object.entries(run.cpu)
+    .map(([k, v]) => `${k} ${pct(v)}`)
+    .join(', '),
+  proof,
+]
 const mb = (n: number | undefined) => (n === undefined ? '–' : `${Math.round(n)} MB`)
 
 interface CurvePoint {
@@ -601,13 +611,7 @@ async function main() {
         'P2',
         'factory-monitor, 1 device, 1 in flight',
         `${fmt(r.messages.acknowledgedPerS)} msg/s committed`,
-        ms(r.latencyUs?.p99),
-        '–',
-        mb(run.peakRssMb['server']),
-        Object.entries(run.cpu)
-          .map(([k, v]) => `${k} ${pct(v)}`)
-          .join(', '),
-        r.verify?.status ?? 'not checked',
+        ...runColumns(run, r.verify?.status ?? 'not checked', false),
       ])
       notes.push(`P2: ${fmt(r.messages.acknowledgedPerS)} msg/s with one message in flight (target ≥ 1,000).`)
     }
@@ -624,13 +628,7 @@ async function main() {
         'P9',
         'factory-monitor + 1 QoS 1 subscriber on factories/#',
         `${fmt(r.messages.acknowledgedPerS)} msg/s committed; subscriber got ${fmt(run.subscriber!.total)} of ${fmt(r.messages.acknowledged)}`,
-        ms(r.latencyUs?.p99),
-        run.loopP99Ms === null ? '–' : `${run.loopP99Ms.toFixed(1)} ms`,
-        mb(run.peakRssMb['server']),
-        Object.entries(run.cpu)
-          .map(([k, v]) => `${k} ${pct(v)}`)
-          .join(', '),
-        r.verify?.status ?? 'not checked',
+        ...runColumns(run, r.verify?.status ?? 'not checked'),
       ])
       notes.push(
         `P9: with a subscriber attached ingestion ran at ${(r.messages.acknowledgedPerS / baseline).toFixed(2)}× P1 (target ≥ 0.8×); the subscriber received ${fmt(run.subscriber!.total)} of ${fmt(r.messages.acknowledged)} messages${dropped ? ' and was disconnected' : ''}.`,
@@ -657,13 +655,7 @@ async function main() {
         'P3',
         'factory-monitor, 1,000 machines, 20-reading snapshots',
         `${fmt(r.readings.acknowledgedPerS)} readings/s committed (${fmt(r.messages.acknowledgedPerS)} msg/s)`,
-        ms(r.latencyUs?.p99),
-        run.loopP99Ms === null ? '–' : `${run.loopP99Ms.toFixed(1)} ms`,
-        mb(run.peakRssMb['server']),
-        Object.entries(run.cpu)
-          .map(([k, v]) => `${k} ${pct(v)}`)
-          .join(', '),
-        r.verify?.status ?? 'not checked',
+        ...runColumns(run, r.verify?.status ?? 'not checked'),
       ])
       notes.push(
         `P3: ${fmt(r.readings.acknowledgedPerS)} readings/s, peak server RSS ${mb(run.peakRssMb['server'])} (targets ≥ 200,000 readings/s, ≤ 300 MB); connecting the 1,000 devices for the first time (a password check each) took ${connectS.toFixed(1)} s before the flood.`,
@@ -685,13 +677,7 @@ async function main() {
         'P8',
         'factory-monitor at 2× capacity, 2,000 in flight per connection',
         `${fmt(r.messages.acknowledgedPerS)} msg/s committed (${fmt(r.messages.publishedPerS)} published/s)`,
-        ms(r.latencyUs?.p99),
-        run.loopP99Ms === null ? '–' : `${run.loopP99Ms.toFixed(1)} ms`,
-        mb(run.peakRssMb['server']),
-        Object.entries(run.cpu)
-          .map(([k, v]) => `${k} ${pct(v)}`)
-          .join(', '),
-        'not checked',
+        ...runColumns(run, 'not checked'),
       ])
       notes.push(`P8: at 2× overload the server's peak RSS was ${mb(run.peakRssMb['server'])}.`)
     }
