@@ -58,8 +58,22 @@ export function createJobStore(db: Sqlite) {
     ),
   }
 
+  // Run records are written from the broker's thread: waiting for the writer's lock there (up to the busy
+  // timeout, 5 s by default) stopped all MQTT traffic under overload. They never wait: a record that meets
+  // the lock throws SQLITE_BUSY at once, and the scheduler skips or logs that run.
+  const busyTimeoutMs = db.pragma('busy_timeout', { simple: true }) as number
+  const withoutWaiting = <T>(write: () => T): T => {
+    db.pragma('busy_timeout = 0')
+    try {
+      return write()
+    } finally {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+    }
+  }
+
   return {
-    startRun: (job: string, startedMs: number): JobRun => toRun(q.start.get(job, startedMs) as JobRunRow),
+    startRun: (job: string, startedMs: number): JobRun =>
+      withoutWaiting(() => toRun(q.start.get(job, startedMs) as JobRunRow)),
     finishRun(
       id: number,
       job: string,
@@ -68,10 +82,14 @@ export function createJobStore(db: Sqlite) {
       rowsTouched: number,
       error: string | null,
     ) {
-      db.transaction(() => {
-        q.finish.run(endedMs, result, rowsTouched, error, id)
-        q.prune.run(job, job, JOB_RUNS_KEPT)
-      }).immediate()
+      withoutWaiting(() =>
+        db
+          .transaction(() => {
+            q.finish.run(endedMs, result, rowsTouched, error, id)
+            q.prune.run(job, job, JOB_RUNS_KEPT)
+          })
+          .immediate(),
+      )
     },
     listRuns: (job: string, limit = 50, beforeId = Number.MAX_SAFE_INTEGER): JobRun[] =>
       (q.runs.all(job, beforeId, limit) as JobRunRow[]).map(toRun),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openStorage, type Storage } from '../../../db/index.ts'
+import { openConnection, openStorage, type Storage } from '../../../db/index.ts'
 import { createScheduler, type Scheduler } from '../../../gateway/scheduler/index.ts'
 import { createManualClock, type ManualClock } from './manual-clock.ts'
 
@@ -127,5 +127,39 @@ describe('scheduler', () => {
     const run = await scheduler.runNow('manual')
     expect(run).toMatchObject({ job: 'manual', result: 'ok', rowsTouched: 7, startedMs: T0 })
     expect(scheduler.list()[0]!.lastRun).toEqual(run)
+  })
+
+  it('never waits for the writer lock to record a run: that run is skipped, the next one recorded', async () => {
+    // A busy timeout far longer than the test's: waiting for the lock would fail the test.
+    storage.close()
+    storage = openStorage({ dataDir, synchronous: 'NORMAL', busyTimeoutMs: 600_000 })
+    scheduler = createScheduler({
+      clock,
+      recorder: storage.jobs,
+      logger: pino({ level: 'silent' }),
+      metrics: { observe: () => {}, skipped: (job) => skipped.push(job) },
+    })
+    const seen: number[] = []
+    scheduler.add({
+      name: 'tick',
+      description: 'test',
+      schedule: { everyMs: 1000 },
+      run: ({ nowMs }) => {
+        seen.push(nowMs)
+        return 0
+      },
+    })
+    scheduler.start()
+    const writer = openConnection({ file: storage.file, synchronous: 'NORMAL', busyTimeoutMs: 0 })
+    writer.exec('BEGIN IMMEDIATE')
+    await clock.advance(1000)
+    writer.exec('COMMIT')
+    writer.close()
+    await clock.advance(1000)
+    expect([seen, skipped, storage.jobs.listRuns('tick').map((r) => r.startedMs)]).toEqual([
+      [T0 + 2000],
+      ['tick'],
+      [T0 + 2000],
+    ])
   })
 })
