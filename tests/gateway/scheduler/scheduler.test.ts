@@ -15,17 +15,21 @@ let clock: ManualClock
 let scheduler: Scheduler
 const skipped: string[] = []
 
-beforeEach(() => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'fm-sched-'))
-  storage = openStorage({ dataDir, synchronous: 'NORMAL', busyTimeoutMs: 5000 })
-  clock = createManualClock(T0)
-  skipped.length = 0
-  scheduler = createScheduler({
+/** A scheduler recording into `storage`, counting skipped runs in `skipped`. */
+const newScheduler = () =>
+  createScheduler({
     clock,
     recorder: storage.jobs,
     logger: pino({ level: 'silent' }),
     metrics: { observe: () => {}, skipped: (job) => skipped.push(job) },
   })
+
+beforeEach(() => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'fm-sched-'))
+  storage = openStorage({ dataDir, synchronous: 'NORMAL', busyTimeoutMs: 5000 })
+  clock = createManualClock(T0)
+  skipped.length = 0
+  scheduler = newScheduler()
 })
 afterEach(async () => {
   await scheduler.stop()
@@ -133,12 +137,7 @@ describe('scheduler', () => {
     // A busy timeout far longer than the test's: waiting for the lock would fail the test.
     storage.close()
     storage = openStorage({ dataDir, synchronous: 'NORMAL', busyTimeoutMs: 600_000 })
-    scheduler = createScheduler({
-      clock,
-      recorder: storage.jobs,
-      logger: pino({ level: 'silent' }),
-      metrics: { observe: () => {}, skipped: (job) => skipped.push(job) },
-    })
+    scheduler = newScheduler()
     const seen: number[] = []
     scheduler.add({
       name: 'tick',
