@@ -2,7 +2,8 @@
 // larger ones, a window of sensors per transaction. The writer runs the steps between batches.
 import { compute } from '../crates/factory_compute/binding.ts'
 import type { Sqlite } from './connection.ts'
-import { PART_SHIFT, UNCOMPACTED } from './hot-blocks.ts'
+import { COMPACTED_MARK, PART_SHIFT, UNCOMPACTED } from './hot-blocks.ts'
+import type { CachedBlock, HotCache } from './hot-cache.ts'
 import type { HotIndex } from './hot-index.ts'
 import { multiRowInsert } from './multi-row.ts'
 import { createRollupStore } from './rollups.ts'
@@ -60,6 +61,7 @@ export function createCompactor(
     set(rows: number): void
     grouped(): void
   },
+  hotCache: HotCache,
   options: CompactionOptions = DEFAULT_COMPACTION,
 ) {
   const rollups = createRollupStore(db)
@@ -68,14 +70,16 @@ export function createCompactor(
       .prepare(`SELECT id, created_ms FROM hot_blocks b WHERE ${UNCOMPACTED('b')} ORDER BY id LIMIT 1`)
       .raw(),
     lastBlock: db.prepare(`SELECT max(id) FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).pluck(),
-    hotRows: db.prepare(`SELECT coalesce(sum(rows), 0) FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).pluck(),
+    // Once a group is done every block up to its newest is in chunks: the hot rows are the newer blocks'.
+    hotRowsAfter: db.prepare('SELECT coalesce(sum(rows), 0) FROM hot_blocks WHERE id > ?').pluck(),
     partsUpTo: db.prepare('SELECT DISTINCT part FROM hot_blocks WHERE id <= ? ORDER BY part').pluck(),
+    // The mark as a parameter bounds the (part, id) index: the blocks are one range seek, not a scan of the
+    // group's moved blocks that are not purged yet.
+    markOf: db.prepare(`SELECT ${COMPACTED_MARK('?')}`).pluck(),
     blocksOfPart: db
-      .prepare(
-        `SELECT id, rows, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} AND id <= ?
-         ORDER BY id LIMIT ?`,
-      )
+      .prepare('SELECT id, rows, data FROM hot_blocks WHERE part = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?')
       .raw(),
+    hotBlockEdits: db.prepare('SELECT n FROM hot_block_edits').pluck(),
     mark: db.prepare(
       `INSERT INTO hot_compacted (part, last_block_id) VALUES (?, ?)
        ON CONFLICT (part) DO UPDATE SET last_block_id = max(last_block_id, excluded.last_block_id)`,
@@ -181,7 +185,10 @@ export function createCompactor(
     const g = group!
     // Every block holds at least one reading: a step never needs more blocks than readings. Without the
     // limit, a sensor group of many one-reading blocks (a lone device's commits) was read whole every step.
-    const rows = q.blocksOfPart.all(part, g.lastBlockId, maxRows + 1) as [number, number, Buffer][]
+    const mark = q.markOf.get(part) as number
+    const rows =
+      hotCache.blocks(part, mark, g.lastBlockId, maxRows + 1, q.hotBlockEdits.get() as number) ??
+      (q.blocksOfPart.all(part, mark, g.lastBlockId, maxRows + 1) as CachedBlock[])
     let n = 0
     let last = 0
     const data: Buffer[] = []
@@ -219,23 +226,23 @@ export function createCompactor(
       hotTier.grouped()
     }
     const g = group
+    const endGroup = () => {
+      group = null
+      hotTier.set(q.hotRowsAfter.get(g.lastBlockId) as number)
+      startPurge()
+    }
     const part = g.parts[0]
     if (part === undefined) {
-      group = null
-      hotTier.set(q.hotRows.get() as number)
-      startPurge()
+      endGroup()
       return null
     }
     const moved = moveBlocks.immediate(part, nowMs, maxRows)
     if (!moved?.more) g.parts.shift()
-    if (g.parts.length === 0) {
-      group = null
-      hotTier.set(q.hotRows.get() as number)
-      startPurge()
-    }
+    if (g.parts.length === 0) endGroup()
     if (!moved) return { kind: 'hot', segmentId: 0, readings: 0, chunks: 0 }
     // Only after the commit: a failed step leaves both the blocks and the index as they were.
     const { c, last } = moved
+    hotCache.moved(part, last)
     for (let k = 0; k < c.sensorId.length; k++) index.noteChunk(c.sensorId[k]!, c.maxTsMs[k]!)
     index.compacted(c.sensorId, last)
     hotTier.moved(moved.moved)

@@ -15,6 +15,8 @@ export const COMPACTED_MARK = (part: string) =>
   `coalesce((SELECT last_block_id FROM hot_compacted WHERE part = ${part}), 0)`
 /** SQL condition: block alias `b` still holds readings that are not in chunks. */
 export const UNCOMPACTED = (b: string) => `${b}.id > ${COMPACTED_MARK(`${b}.part`)}`
+/** SQL run in the transaction of any change to hot blocks other than appending or purging moved ones. */
+export const HOT_BLOCKS_EDITED = 'UPDATE hot_block_edits SET n = n + 1'
 
 export interface LatestPoint {
   tsMs: number
@@ -102,11 +104,13 @@ export function deleteHotReadings(db: Sqlite, sensorId: number): void {
     'UPDATE hot_blocks SET min_ts_ms = ?, max_ts_ms = ?, rows = ?, data = ? WHERE id = ?',
   )
   const remove = db.prepare('DELETE FROM hot_blocks WHERE id = ?')
+  const edited = db.prepare(HOT_BLOCKS_EDITED)
   for (const [id, data] of blocks) {
     const c = compute.decodeHotBlock(data)
     const keep: number[] = []
     for (let i = 0; i < c.sensorId.length; i++) if (c.sensorId[i] !== sensorId) keep.push(i)
     if (keep.length === c.sensorId.length) continue
+    edited.run()
     if (keep.length === 0) {
       remove.run(id)
       continue

@@ -81,6 +81,7 @@ export function openReadingWriter(options: {
     db,
     writer.index,
     writer.hotTier,
+    writer.hotCache,
     options.compaction ?? DEFAULT_COMPACTION,
   )
   const retention = createRetention(db, options.retention ?? DEFAULT_RETENTION)
@@ -89,7 +90,17 @@ export function openReadingWriter(options: {
     /** Alert state, written on this same connection inside the batch transaction. */
     alerts: createAlertLedger(db),
     /** Runs fn in one immediate transaction; writes made inside nest as savepoints. */
-    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    transaction: <T>(fn: () => T): T => {
+      let result: T
+      try {
+        result = db.transaction(fn).immediate()
+      } catch (error) {
+        writer.settle(false)
+        throw error
+      }
+      writer.settle(true)
+      return result
+    },
     /** One compaction step (hot blocks -> chunks + rollups, or a merge of small chunks). */
     compactStep: (nowMs = Date.now()) => compactor.step(nowMs),
     /** One bounded retention step. */

@@ -6,6 +6,7 @@ import { decodeChunk } from './chunks.ts'
 import type { Sqlite } from './connection.ts'
 import { translateSqliteError } from './errors.ts'
 import { PART_SHIFT, partOf, UNCOMPACTED } from './hot-blocks.ts'
+import { createHotCache } from './hot-cache.ts'
 import { createHotIndex, type HotIndex } from './hot-index.ts'
 import type { MachineStatus } from './types.ts'
 
@@ -52,6 +53,8 @@ export interface SensorSpec {
 
 /** Hot rows converted per transaction when an older database still holds a row-per-reading hot log. */
 const LEGACY_ROWS_PER_STEP = 200_000
+/** The copy of hot blocks kept for compaction stops growing here (~800,000 readings take 2–3 MB). */
+const HOT_CACHE_MAX_BYTES = 16 * 1024 * 1024
 
 export function createReadingWriter(db: Sqlite) {
   const q = {
@@ -66,6 +69,8 @@ export function createReadingWriter(db: Sqlite) {
       .pluck(),
     chunkData: db.prepare('SELECT data FROM reading_chunks WHERE segment_id = ? AND sensor_id = ?').pluck(),
     blocks: db.prepare(`SELECT id, part, data FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).raw(),
+    newestBlock: db.prepare('SELECT coalesce(max(id), 0) FROM hot_blocks').pluck(),
+    hotBlockEdits: db.prepare('SELECT n FROM hot_block_edits').pluck(),
     blocksOfPart: db
       .prepare(`SELECT id, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} ORDER BY id`)
       .raw(),
@@ -159,9 +164,15 @@ export function createReadingWriter(db: Sqlite) {
     tsMs: Float64Array,
     value: Float64Array,
     accepted: Uint32Array,
-  ): { parts: Int32Array; firstPart: number; blockOfPart: Float64Array } => {
+  ): { parts: Int32Array; firstPart: number; blockOfPart: Float64Array; rows: Uint32Array; data: Buffer[] } => {
     if (accepted.length === 0)
-      return { parts: new Int32Array(0), firstPart: 0, blockOfPart: new Float64Array(0) }
+      return {
+        parts: new Int32Array(0),
+        firstPart: 0,
+        blockOfPart: new Float64Array(0),
+        rows: new Uint32Array(0),
+        data: [],
+      }
     const blocks = compute.encodeHotBlocks(sensorId, tsMs, value, accepted, PART_SHIFT)
     const now = Date.now()
     // Parts come back ascending.
@@ -178,7 +189,7 @@ export function createReadingWriter(db: Sqlite) {
       )
       blockOfPart[blocks.part[k]! - firstPart] = Number(lastInsertRowid)
     }
-    return { parts: blocks.part, firstPart, blockOfPart }
+    return { parts: blocks.part, firstPart, blockOfPart, rows: blocks.rows, data: blocks.data }
   }
 
   const learnBlock = (blockId: number, part: number, data: Buffer) => {
@@ -208,6 +219,12 @@ export function createReadingWriter(db: Sqlite) {
   for (const [sensorId, maxTsMs] of q.chunkBounds.all() as [number, number][])
     index.noteChunk(sensorId, maxTsMs)
   for (const [id, part, data] of q.blocks.all() as [number, number, Buffer][]) learnBlock(id, part, data)
+  // Blocks committed from here on are copied for compaction; the ones already on disk it reads from there.
+  const hotCache = createHotCache({
+    maxBytes: HOT_CACHE_MAX_BYTES,
+    newestBlockId: q.newestBlock.get() as number,
+    edits: q.hotBlockEdits.get() as number,
+  })
 
   const reindexSensor = (sensorId: number) => {
     index.forget(sensorId)
@@ -217,6 +234,13 @@ export function createReadingWriter(db: Sqlite) {
       const p = compute.hotBlockPoints([data], sensorId, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)
       for (const t of p.tsMs) index.noteHot(sensorId, t, blockId)
     }
+  }
+
+  // What a write learns, held back while an enclosing transaction (the caller's) is still open.
+  let uncommitted: (() => void)[] = []
+  const afterCommit = (learn: () => void) => {
+    if (db.inTransaction) uncommitted.push(learn)
+    else learn()
   }
 
   const commit = db.transaction((rows: ReadingColumns, rejects: RejectRecord[], statuses: StatusChange[]) => {
@@ -254,10 +278,17 @@ export function createReadingWriter(db: Sqlite) {
     write(rows: ReadingColumns, rejects: RejectRecord[], statuses: StatusChange[] = []): WriteResult {
       try {
         const { result, accepted, blocks } = commit.immediate(rows, rejects, statuses)
-        // The index learns the rows only once they are committed.
-        index.noteAccepted(rows, accepted, PART_SHIFT, blocks.firstPart, blocks.blockOfPart)
-        hotRows += accepted.length
-        for (const part of blocks.parts) countBlock(part)
+        // The index and the block copy learn the rows only once they are committed: inside an enclosing
+        // transaction, when that one commits (a resend of rows rolled back must not look like a duplicate).
+        afterCommit(() => {
+          for (let k = 0; k < blocks.parts.length; k++) {
+            const part = blocks.parts[k]!
+            hotCache.add(part, blocks.blockOfPart[part - blocks.firstPart]!, blocks.rows[k]!, blocks.data[k]!)
+          }
+          index.noteAccepted(rows, accepted, PART_SHIFT, blocks.firstPart, blocks.blockOfPart)
+          hotRows += accepted.length
+          for (const part of blocks.parts) countBlock(part)
+        })
         return result
       } catch (error) {
         return translateSqliteError(error, 'batch')
@@ -273,8 +304,17 @@ export function createReadingWriter(db: Sqlite) {
       return specs
     },
 
+    /** Ends the caller's transaction around writes: what they wrote is learnt only if it committed. */
+    settle(committed: boolean): void {
+      const learn = uncommitted
+      uncommitted = []
+      if (committed) for (const f of learn) f()
+    },
+
     /** The in-memory index; compaction tells it what moved into chunks. */
     index,
+    /** The hot blocks this writer committed, for compaction to read. */
+    hotCache,
     /** The hot tier as this writer knows it; compaction subtracts what it moves. */
     hotTier: {
       rows: () => hotRows,

@@ -3,7 +3,7 @@
 import { compute } from '../crates/factory_compute/binding.ts'
 import { decodeChunk, encodeChunk } from './chunks.ts'
 import type { Sqlite } from './connection.ts'
-import { PART_SHIFT, UNCOMPACTED } from './hot-blocks.ts'
+import { HOT_BLOCKS_EDITED, PART_SHIFT, UNCOMPACTED } from './hot-blocks.ts'
 import { TIERS } from './rollups.ts'
 
 export interface RetentionOptions {
@@ -51,6 +51,7 @@ export function createRetention(db: Sqlite, options: RetentionOptions = DEFAULT_
       'UPDATE hot_blocks SET min_ts_ms = ?, max_ts_ms = ?, rows = ?, data = ? WHERE id = ?',
     ),
     deleteBlock: db.prepare('DELETE FROM hot_blocks WHERE id = ?'),
+    hotBlocksEdited: db.prepare(HOT_BLOCKS_EDITED),
     oldestBucket: Object.fromEntries(
       TIERS.map((t) => [t.name, db.prepare(`SELECT min(bucket_ms) FROM ${t.name}`).pluck()]),
     ),
@@ -96,6 +97,7 @@ export function createRetention(db: Sqlite, options: RetentionOptions = DEFAULT_
       const keep: number[] = []
       for (let i = 0; i < c.tsMs.length; i++) if (c.tsMs[i]! >= cutoff) keep.push(i)
       result.hotRowsDeleted += c.tsMs.length - keep.length
+      q.hotBlocksEdited.run()
       if (keep.length === 0) {
         q.deleteBlock.run(id)
         continue

@@ -21,7 +21,7 @@ export function openTestDb(sensorCount = 3, resolution: number | null = 0.5) {
   )
   const db = openConnection({ file: storage.file, synchronous: 'NORMAL', busyTimeoutMs: 1000 })
   const writer = createReadingWriter(db)
-  const compactor = createCompactor(db, writer.index, writer.hotTier, {
+  const compactor = createCompactor(db, writer.index, writer.hotTier, writer.hotCache, {
     minHotRows: 1,
     maxHotBlocks: 1,
     maxHotAgeMs: 0,

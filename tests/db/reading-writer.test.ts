@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createCompactor } from '../../db/index.ts'
+import { createCompactor, openReadingWriter } from '../../db/index.ts'
 import { openTestDb } from './helpers.ts'
 
 const T0 = Date.UTC(2024, 0, 1)
@@ -101,7 +101,7 @@ describe('reading writer and compaction', () => {
   it('compacts once a sensor group has maxHotBlocks blocks, however few readings they hold', () => {
     t = openTestDb()
     const [a] = t.sensorIds as [number]
-    const compactor = createCompactor(t.db, t.writer.index, t.writer.hotTier, {
+    const compactor = createCompactor(t.db, t.writer.index, t.writer.hotTier, t.writer.hotCache, {
       minHotRows: Number.MAX_SAFE_INTEGER,
       maxHotBlocks: 3,
       maxHotAgeMs: Number.MAX_SAFE_INTEGER,
@@ -137,5 +137,44 @@ describe('reading writer and compaction', () => {
       duplicates: 1001,
       rejects: 0,
     })
+  })
+  it('forgets a batch rolled back with the enclosing transaction: its resend is stored, once', () => {
+    t = openTestDb()
+    const [a] = t.sensorIds as [number]
+    const writer = openReadingWriter({ file: t.storage.file, synchronous: 'NORMAL', busyTimeoutMs: 1000 })
+    const rows = {
+      count: 2,
+      sensorId: Int32Array.of(a, a),
+      tsMs: Float64Array.of(T0, T0 + 1000),
+      value: Float64Array.of(1, 2),
+    }
+    // As if the commit itself failed: the batch's savepoint was released, the transaction around it was not.
+    expect(() =>
+      writer.transaction(() => {
+        writer.write(rows, [])
+        throw new Error('commit failed')
+      }),
+    ).toThrow('commit failed')
+    expect(writer.transaction(() => writer.write(rows, []))).toEqual({
+      inserted: 2,
+      duplicates: 0,
+      rejects: 0,
+    })
+    writer.compactAll()
+    writer.close()
+    expect(t.db.prepare('SELECT sum(count) FROM reading_chunks').pluck().get()).toBe(2)
+  })
+
+  it("moves what the table holds, not the writer's copy, after another connection edited hot blocks", () => {
+    t = openTestDb()
+    const [a, b] = t.sensorIds as [number, number]
+    t.write([
+      [a, T0, 1],
+      [b, T0, 2],
+    ])
+    // The API deletes sensor b (its hot readings with it) on its own connection.
+    expect(t.storage.catalog.deleteSensor(b)).toBe(true)
+    t.compactor.drain()
+    expect(t.db.prepare('SELECT sensor_id, count FROM reading_chunks').raw().all()).toEqual([[a, 1]])
   })
 })
