@@ -77,7 +77,9 @@ export function createCompactor(
     // group's moved blocks that are not purged yet.
     markOf: db.prepare(`SELECT ${COMPACTED_MARK('?')}`).pluck(),
     blocksOfPart: db
-      .prepare('SELECT id, rows, data FROM hot_blocks WHERE part = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?')
+      .prepare(
+        'SELECT id, rows, data FROM hot_blocks WHERE part = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?',
+      )
       .raw(),
     hotBlockEdits: db.prepare('SELECT n FROM hot_block_edits').pluck(),
     mark: db.prepare(

@@ -32,9 +32,9 @@ export function createHotCache(options: { maxBytes: number; newestBlockId: numbe
         reset(newest, edits)
         return
       }
-      let blocks = parts.get(part)
-      if (!blocks) parts.set(part, (blocks = []))
-      blocks.push([id, rows, data])
+      const blocks = parts.get(part)
+      if (blocks) blocks.push([id, rows, data])
+      else parts.set(part, [[id, rows, data]])
       bytes += data.length
     },
 
@@ -43,7 +43,13 @@ export function createHotCache(options: { maxBytes: number; newestBlockId: numbe
      * cannot answer (it does not reach back to afterId, or hot blocks were edited since: `editCount` is the
      * counter as the caller's transaction sees it).
      */
-    blocks(part: number, afterId: number, upToId: number, limit: number, editCount: number): CachedBlock[] | null {
+    blocks(
+      part: number,
+      afterId: number,
+      upToId: number,
+      limit: number,
+      editCount: number,
+    ): CachedBlock[] | null {
       if (editCount !== edits) reset(newest, editCount)
       if (afterId < completeAfter) return null
       const blocks = parts.get(part) ?? []

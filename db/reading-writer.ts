@@ -164,7 +164,13 @@ export function createReadingWriter(db: Sqlite) {
     tsMs: Float64Array,
     value: Float64Array,
     accepted: Uint32Array,
-  ): { parts: Int32Array; firstPart: number; blockOfPart: Float64Array; rows: Uint32Array; data: Buffer[] } => {
+  ): {
+    parts: Int32Array
+    firstPart: number
+    blockOfPart: Float64Array
+    rows: Uint32Array
+    data: Buffer[]
+  } => {
     if (accepted.length === 0)
       return {
         parts: new Int32Array(0),
