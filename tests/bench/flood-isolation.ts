@@ -146,6 +146,10 @@ const serverCpu = () => {
   const startMs = performance.now()
   return () => ((procStat(server.child.pid!).cpuS - before) / ((performance.now() - startMs) / 1000)) * 100
 }
+let peakRssMb = 0
+const rssSampler = setInterval(() => {
+  peakRssMb = Math.max(peakRssMb, procStat(server.child.pid!).rssMb)
+}, 250)
 try {
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     const cpuAlone = serverCpu()
@@ -174,7 +178,7 @@ try {
       row('rated load alone', alone),
       row(`rated load + one device flooding at ${FLOOD_MSG_PER_S} msg/s`, withFlood),
       `PUBACK p99 ms per cycle, alone → with flood: ${p99s.join(', ')}`,
-      `server CPU per cycle (% of one core), alone → with flood: ${cpuPcts.join(', ')}`,
+      `server CPU per cycle (% of one core), alone → with flood: ${cpuPcts.join(', ')}; peak RSS ${peakRssMb.toFixed(0)} MB`,
       '',
       `flooder: ${floodedMsgs} messages committed, ${(floodedMsgs / totalS).toFixed(0)} msg/s over the flood phases`,
       `throttled: ${await metric('factory_mqtt_throttled_total')}`,
@@ -184,5 +188,6 @@ try {
   )
   await Promise.all(clients.map((c) => c.endAsync()))
 } finally {
+  clearInterval(rssSampler)
   await server.stop()
 }
