@@ -52,9 +52,15 @@ export function buildRuleIndex(
   const bySensor = new Map<number, Binding[]>()
   const byMachine = new Map<number, AlertSensor[]>()
   const byFactory = new Map<number, AlertSensor[]>()
+  const append = <K>(map: Map<K, AlertSensor[]>, key: K, s: AlertSensor) => {
+    const list = map.get(key)
+    if (list) list.push(s)
+    else map.set(key, [s])
+  }
+  // In place: copying the list per sensor made a rebuild quadratic in a factory's sensors (~1 s at 20,000).
   for (const s of sensorList) {
-    byMachine.set(s.machineId, [...(byMachine.get(s.machineId) ?? []), s])
-    byFactory.set(s.factoryId, [...(byFactory.get(s.factoryId) ?? []), s])
+    append(byMachine, s.machineId, s)
+    append(byFactory, s.factoryId, s)
   }
   const index: RuleIndex = { bySensor, stale: [], byAlert: new Map(), all: [] }
   for (const rule of rules) {
