@@ -91,6 +91,16 @@ export function createMetrics(options: MetricsOptions = {}) {
       help: 'Messages waiting for a commit',
       registers: [registry],
     }),
+    hotReadings: new client.Gauge({
+      name: 'factory_storage_hot_readings',
+      help: 'Readings committed in hot blocks and not yet compacted into chunks (as of the last batch)',
+      registers: [registry],
+    }),
+    writerHeapUsed: new client.Gauge({
+      name: 'factory_writer_heap_used_bytes',
+      help: "The writer thread's V8 heap in use (the nodejs_* metrics are the main thread's)",
+      registers: [registry],
+    }),
     connectedDevices: new client.Gauge({
       name: 'factory_mqtt_connected_devices',
       help: 'Machines with at least one connected MQTT session',

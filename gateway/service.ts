@@ -79,6 +79,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     onBatch(done, messages) {
       metrics.batchMessages.observe(messages)
       metrics.commitMs.observe(done.commitMs)
+      metrics.hotReadings.set(done.hotReadings)
+      metrics.writerHeapUsed.set(done.heapUsedBytes)
       alerting.onBatch(done)
       if (done.ok) {
         lastCommitMs = Date.now()

@@ -55,6 +55,10 @@ export interface BatchDone {
   rejectsByReason: Record<string, number>
   validateMs: number
   commitMs: number
+  /** Readings in hot blocks, not yet compacted into chunks, after this batch. */
+  hotReadings: number
+  /** The writer thread's V8 heap in use, bytes. */
+  heapUsedBytes: number
   /** Alert changes made in this batch's transaction. */
   alerts?: AlertTransition[]
   /** Set when alert evaluation failed; the readings committed anyway. */

@@ -1,6 +1,7 @@
 // The writer thread: validates whole batches in Rust and commits each in one SQLite transaction.
 import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
+import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 import { compute } from '../crates/factory_compute/binding.ts'
 import {
@@ -173,6 +174,7 @@ function handleBatch(batch: BatchRequest): BatchDone {
     const committed = performance.now()
     return {
       ...base,
+      ...storageState(),
       ok: true,
       inserted: result.inserted,
       duplicates: result.duplicates,
@@ -185,6 +187,7 @@ function handleBatch(batch: BatchRequest): BatchDone {
     const message = error instanceof Error ? error.message : String(error)
     return {
       ...base,
+      ...storageState(),
       ok: false,
       error: { code, message },
       inserted: 0,
@@ -194,6 +197,12 @@ function handleBatch(batch: BatchRequest): BatchDone {
     }
   }
 }
+
+/** What /metrics shows of the writer thread, sent with every batch's answer. */
+const storageState = () => ({
+  hotReadings: writer.hotTier.rows(),
+  heapUsedBytes: getHeapStatistics().used_heap_size,
+})
 
 /** Alert evaluation runs in a savepoint: if it fails, the readings still commit and the engine reloads. */
 function evaluateAlerts(rows: ReadingColumns): Pick<BatchDone, 'alerts' | 'alertError'> {

@@ -1,4 +1,4 @@
-// Fails when an error code or a configuration variable exists in code but is missing from the docs.
+// Fails when an error code, a configuration variable or a metric exists in code but is missing from the docs.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -51,5 +51,20 @@ describe('docs/config.md', () => {
     )
     const doc = new Set([...documented(read('docs/config.md')), ...documented(read('docs/simulators.md'))])
     expect([...used].filter((name) => !doc.has(name)).sort()).toEqual([])
+  })
+})
+
+describe('docs/metrics.md', () => {
+  it('documents every factory_* metric the code registers (alert and job metrics in docs/alerts.md)', () => {
+    const registered = new Set(
+      ['gateway', 'broker', 'api', 'db'].flatMap((dir) =>
+        sourceFiles(dir).flatMap((file) =>
+          [...read(file).matchAll(/name: '(factory_[a-z0-9_]+)'/g)].map((m) => m[1]!),
+        ),
+      ),
+    )
+    const names = (doc: string) => [...doc.matchAll(/`(factory_[a-z0-9_]+)[`{]/g)].map((m) => m[1])
+    const doc = new Set([...names(read('docs/metrics.md')), ...names(read('docs/alerts.md'))])
+    expect([...registered].filter((name) => !doc.has(name)).sort()).toEqual([])
   })
 })
