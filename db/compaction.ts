@@ -246,7 +246,7 @@ export function createCompactor(
     const { c, last } = moved
     hotCache.moved(part, last)
     for (let k = 0; k < c.sensorId.length; k++) index.noteChunk(c.sensorId[k]!, c.maxTsMs[k]!)
-    index.compacted(c.sensorId, last)
+    index.compacted(c.sensorId, c.count)
     hotTier.moved(moved.moved)
     return { kind: 'hot', segmentId: moved.segmentId, readings: moved.moved, chunks: c.sensorId.length }
   }

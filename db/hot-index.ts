@@ -6,9 +6,8 @@ interface SensorState {
   maxTsMs: number
   /** Newest timestamp in chunks: an older reading not in the hot tier may still be in a chunk. */
   chunkMaxTsMs: number
-  /** Timestamps in hot blocks, with the id of the block holding each. */
+  /** Timestamps in hot blocks, in the order of their blocks (compaction moves a prefix of them). */
   hotTsMs: number[]
-  hotBlock: number[]
   /** Whether hotTsMs is ascending (readings arrived in order), so it can be binary-searched. */
   hotSorted: boolean
   /** Newest timestamp accepted so far in the batch being filtered (valid while batchEpoch matches). */
@@ -23,11 +22,10 @@ export interface BatchRows {
 }
 
 /** Appends a hot timestamp, noting when it breaks ascending order. */
-function pushHot(s: SensorState, tsMs: number, blockId: number): void {
+function pushHot(s: SensorState, tsMs: number): void {
   const n = s.hotTsMs.length
   if (n > 0 && tsMs < s.hotTsMs[n - 1]!) s.hotSorted = false
   s.hotTsMs.push(tsMs)
-  s.hotBlock.push(blockId)
 }
 
 /** Whether the sensor's hot tier holds tsMs: a binary search while in order, else a scan. */
@@ -57,7 +55,6 @@ export function createHotIndex() {
         maxTsMs: Number.NEGATIVE_INFINITY,
         chunkMaxTsMs: Number.NEGATIVE_INFINITY,
         hotTsMs: [],
-        hotBlock: [],
         hotSorted: true,
         batchEpoch: 0,
         batchMaxTsMs: Number.NEGATIVE_INFINITY,
@@ -75,9 +72,10 @@ export function createHotIndex() {
       if (tsMs > s.chunkMaxTsMs) s.chunkMaxTsMs = tsMs
       if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
     },
-    noteHot(sensorId: number, tsMs: number, blockId: number): void {
+    /** Learns a hot reading; a sensor's readings must come in the order of their blocks. */
+    noteHot(sensorId: number, tsMs: number): void {
       const s = state(sensorId)
-      pushHot(s, tsMs, blockId)
+      pushHot(s, tsMs)
       if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
     },
 
@@ -124,42 +122,31 @@ export function createHotIndex() {
       return accepted.subarray(0, n)
     },
 
-    /**
-     * Learns the rows the last filterNew accepted, once committed: `blockOfPart[part - firstPart]` is the
-     * block holding sensor group `part`'s rows. Saves the per-row lookups noteHot would repeat.
-     */
-    noteAccepted(
-      rows: BatchRows,
-      accepted: Uint32Array,
-      partShift: number,
-      firstPart: number,
-      blockOfPart: Float64Array,
-    ): void {
+    /** Learns the rows the last filterNew accepted, once committed (one block per sensor group). */
+    noteAccepted(rows: BatchRows, accepted: Uint32Array): void {
       const states = acceptedStates
       for (let k = 0; k < accepted.length; k++) {
-        const i = accepted[k]!
         const s = states[k]!
-        const tsMs = rows.tsMs[i]!
-        pushHot(s, tsMs, blockOfPart[(rows.sensorId[i]! >> partShift) - firstPart]!)
+        const tsMs = rows.tsMs[accepted[k]!]!
+        pushHot(s, tsMs)
         if (tsMs > s.maxTsMs) s.maxTsMs = tsMs
       }
       acceptedStates = []
     },
 
-    /** Forgets the hot entries of these sensors in blocks up to `lastBlockId`, now moved into chunks. */
-    compacted(sensorIds: ArrayLike<number>, lastBlockId: number): void {
+    /**
+     * Compaction moved `counts[k]` readings of sensor `sensorIds[k]` into chunks: its oldest blocks, so the
+     * first that many of its hot timestamps. (Counting instead of keeping each reading's block id halves the
+     * index's memory, which grows with the hot tier.)
+     */
+    compacted(sensorIds: ArrayLike<number>, counts: ArrayLike<number>): void {
       for (let k = 0; k < sensorIds.length; k++) {
         const s = sensors.get(sensorIds[k]!)
-        if (!s || s.hotBlock.length === 0 || s.hotBlock[0]! > lastBlockId) continue
-        const keep = s.hotBlock.findIndex((b) => b > lastBlockId)
-        if (keep === -1) {
+        if (!s) continue
+        if (counts[k]! >= s.hotTsMs.length) {
           s.hotTsMs = []
-          s.hotBlock = []
           s.hotSorted = true
-        } else {
-          s.hotTsMs = s.hotTsMs.slice(keep)
-          s.hotBlock = s.hotBlock.slice(keep)
-        }
+        } else s.hotTsMs.splice(0, counts[k]!)
       }
     },
     forget(sensorId: number): void {

@@ -54,7 +54,12 @@ export {
 } from './webhooks.ts'
 
 import { createAlertLedger } from './alert-ledger.ts'
-import { type CompactionOptions, createCompactor, DEFAULT_COMPACTION } from './compaction.ts'
+import {
+  type CompactionOptions,
+  type CompactionResult,
+  createCompactor,
+  DEFAULT_COMPACTION,
+} from './compaction.ts'
 import { openConnection } from './connection.ts'
 import { createReadingWriter } from './reading-writer.ts'
 import { createRetention, DEFAULT_RETENTION, type RetentionOptions } from './retention.ts'
@@ -77,13 +82,8 @@ export function openReadingWriter(options: {
   if (options.walAutoCheckpointPages !== undefined)
     db.pragma(`wal_autocheckpoint = ${Math.trunc(options.walAutoCheckpointPages)}`)
   const writer = createReadingWriter(db)
-  const compactor = createCompactor(
-    db,
-    writer.index,
-    writer.hotTier,
-    writer.hotCache,
-    options.compaction ?? DEFAULT_COMPACTION,
-  )
+  const compaction = options.compaction ?? DEFAULT_COMPACTION
+  const compactor = createCompactor(db, writer.index, writer.hotTier, writer.hotCache, compaction)
   const retention = createRetention(db, options.retention ?? DEFAULT_RETENTION)
   return {
     ...writer,
@@ -112,11 +112,13 @@ export function openReadingWriter(options: {
     /**
      * Runs one small compaction step when one is due (rollups are kept up to date by compaction);
      * retention runs as the scheduler's `retention` job. `maxRows` caps the readings the step handles
-     * (default: the compaction options'). Returns false when nothing was due.
+     * (default: the compaction options'). Returns what the step did, or null when nothing was due.
      */
-    maintain(nowMs = Date.now(), maxRows?: number): boolean {
-      return compactor.isDue(nowMs) && compactor.step(nowMs, maxRows) !== null
+    maintain(nowMs = Date.now(), maxRows?: number): CompactionResult | null {
+      return compactor.isDue(nowMs) ? compactor.step(nowMs, maxRows) : null
     },
+    /** Whether the hot tier holds more than compaction lets it grow to before starting (it falls behind). */
+    compactionBehind: () => writer.hotTier.rows() > compaction.minHotRows,
     close: () => db.close(),
   }
 }

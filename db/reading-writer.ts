@@ -68,12 +68,13 @@ export function createReadingWriter(db: Sqlite) {
       )
       .pluck(),
     chunkData: db.prepare('SELECT data FROM reading_chunks WHERE segment_id = ? AND sensor_id = ?').pluck(),
-    blocks: db.prepare(`SELECT id, part, data FROM hot_blocks b WHERE ${UNCOMPACTED('b')}`).raw(),
+    // In id order: the index keeps each sensor's hot timestamps in the order of their blocks.
+    blocks: db.prepare(`SELECT part, data FROM hot_blocks b WHERE ${UNCOMPACTED('b')} ORDER BY id`).raw(),
     newestBlock: db.prepare('SELECT coalesce(max(id), 0) FROM hot_blocks').pluck(),
     hotBlockEdits: db.prepare('SELECT n FROM hot_block_edits').pluck(),
     blocksOfPart: db
-      .prepare(`SELECT id, data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} ORDER BY id`)
-      .raw(),
+      .prepare(`SELECT data FROM hot_blocks b WHERE part = ? AND ${UNCOMPACTED('b')} ORDER BY id`)
+      .pluck(),
     // Compaction keeps sensor_latest at the newest chunked reading; sensor_chunk_bounds is from older versions.
     chunkBounds: db
       .prepare(
@@ -198,9 +199,9 @@ export function createReadingWriter(db: Sqlite) {
     return { parts: blocks.part, firstPart, blockOfPart, rows: blocks.rows, data: blocks.data }
   }
 
-  const learnBlock = (blockId: number, part: number, data: Buffer) => {
+  const learnBlock = (part: number, data: Buffer) => {
     const c = compute.decodeHotBlock(data)
-    for (let i = 0; i < c.sensorId.length; i++) index.noteHot(c.sensorId[i]!, c.tsMs[i]!, blockId)
+    for (let i = 0; i < c.sensorId.length; i++) index.noteHot(c.sensorId[i]!, c.tsMs[i]!)
     hotRows += c.sensorId.length
     countBlock(part)
   }
@@ -224,7 +225,7 @@ export function createReadingWriter(db: Sqlite) {
 
   for (const [sensorId, maxTsMs] of q.chunkBounds.all() as [number, number][])
     index.noteChunk(sensorId, maxTsMs)
-  for (const [id, part, data] of q.blocks.all() as [number, number, Buffer][]) learnBlock(id, part, data)
+  for (const [part, data] of q.blocks.all() as [number, Buffer][]) learnBlock(part, data)
   // Blocks committed from here on are copied for compaction; the ones already on disk it reads from there.
   const hotCache = createHotCache({
     maxBytes: HOT_CACHE_MAX_BYTES,
@@ -236,9 +237,9 @@ export function createReadingWriter(db: Sqlite) {
     index.forget(sensorId)
     const bound = q.chunkBoundOf.get(sensorId, sensorId) as number | null
     if (bound !== null) index.noteChunk(sensorId, bound)
-    for (const [blockId, data] of q.blocksOfPart.all(partOf(sensorId)) as [number, Buffer][]) {
+    for (const data of q.blocksOfPart.all(partOf(sensorId)) as Buffer[]) {
       const p = compute.hotBlockPoints([data], sensorId, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)
-      for (const t of p.tsMs) index.noteHot(sensorId, t, blockId)
+      for (const t of p.tsMs) index.noteHot(sensorId, t)
     }
   }
 
@@ -291,7 +292,7 @@ export function createReadingWriter(db: Sqlite) {
             const part = blocks.parts[k]!
             hotCache.add(part, blocks.blockOfPart[part - blocks.firstPart]!, blocks.rows[k]!, blocks.data[k]!)
           }
-          index.noteAccepted(rows, accepted, PART_SHIFT, blocks.firstPart, blocks.blockOfPart)
+          index.noteAccepted(rows, accepted)
           hotRows += accepted.length
           for (const part of blocks.parts) countBlock(part)
         })

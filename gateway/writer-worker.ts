@@ -265,11 +265,14 @@ function mergeColumns(
 
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
-    case 'batch':
+    case 'batch': {
       lightLoad = message.machineIds.length < LIGHT_BATCH_MESSAGES
-      post(handleBatch(message))
+      const done = handleBatch(message)
+      post(done)
+      if (done.ok && writer.compactionBehind()) owed += done.inserted
       scheduleMaintenance()
       break
+    }
     case 'reload-sensors':
       reloadMachine(message.machineId)
       alertEngine.invalidate()
@@ -310,13 +313,22 @@ port.on('message', (message: ToWriter) => {
 // Compaction and retention run here, in small steps between batches, because they need the one writer
 // connection; a step never delays an acknowledgement already computed, but a batch that arrives during a
 // step waits for it. Under light load (small batches) steps are short, so devices' PUBACKs wait little;
-// under heavy load (large batches) they are long, so compaction keeps up with fewer, cheaper transactions.
+// under heavy load (large batches) they are long, so compaction keeps up with fewer, cheaper transactions,
+// and once it is behind, it runs as many steps as it takes to move what the batches add (see `owed`).
 const MAINTENANCE_IDLE_MS = 1000
 /** Batches of fewer messages than this mean light load. */
 const LIGHT_BATCH_MESSAGES = 256
 /** Readings per compaction step under light load (the storage default, 12,000, under heavy load). */
 const LIGHT_STEP_ROWS = 2000
 let lightLoad = true
+/**
+ * Readings compaction owes: while the hot tier is past the size at which compaction starts, every batch adds
+ * its readings, and maintenance runs steps (up to OWED_TURN_MS per turn) until they moved as many. One step
+ * per batch fell behind a sustained flood, and the hot tier, with its index in this thread's memory, grew
+ * for as long as the flood lasted.
+ */
+let owed = 0
+const OWED_TURN_MS = 50
 
 /** A scheduled retention run: bounded steps, each its own transaction, with batches served in between. */
 function runRetention(id: number, nowMs: number): void {
@@ -347,7 +359,17 @@ function scheduleMaintenance(): void {
   setImmediate(() => {
     maintenancePending = false
     try {
-      if (writer.maintain(Date.now(), lightLoad ? LIGHT_STEP_ROWS : undefined)) scheduleMaintenance()
+      const startMs = performance.now()
+      for (;;) {
+        const step = writer.maintain(Date.now(), lightLoad ? LIGHT_STEP_ROWS : undefined)
+        if (!step) {
+          owed = 0
+          return
+        }
+        if (step.kind === 'hot') owed -= step.readings
+        if (owed <= 0 || performance.now() - startMs > OWED_TURN_MS) break
+      }
+      scheduleMaintenance()
     } catch {
       // A step that fails (e.g. SQLITE_BUSY) rolls back whole and is retried on the next tick.
     }

@@ -177,4 +177,16 @@ describe('reading writer and compaction', () => {
     t.compactor.drain()
     expect(t.db.prepare('SELECT sensor_id, count FROM reading_chunks').raw().all()).toEqual([[a, 1]])
   })
+  it('still knows every stored reading after compaction moved only the oldest blocks of a sensor', () => {
+    t = openTestDb()
+    const [a] = t.sensorIds as [number]
+    const readings = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => [a, T0 + (from + i) * 1000, i] as [number, number, number])
+    for (const from of [0, 40, 80]) t.write(readings(from, 40))
+    // At most 50 readings per step: the first block (40) moves, the other two stay hot.
+    expect(t.compactor.step(T0)?.readings).toBe(40)
+    expect(t.write(readings(0, 120))).toEqual({ inserted: 0, duplicates: 120, rejects: 0 })
+    // Between the chunk's newest reading and the hot ones: new.
+    expect(t.write([[a, T0 + 39_500, 1]])).toEqual({ inserted: 1, duplicates: 0, rejects: 0 })
+  })
 })
