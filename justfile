@@ -9,7 +9,7 @@ install:
 # Start the broker, gateway and HTTP API in one process (compiled to dist/ first: no TypeScript loader at run time).
 run:
     npm run build --silent
-    node dist/gateway/main.js
+    node --max-semi-space-size=8 dist/gateway/main.js
 
 # Every test: TypeScript typecheck, vitest (unit, integration, e2e) and cargo tests.
 test:

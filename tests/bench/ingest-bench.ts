@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { SERVER_NODE_FLAGS } from './server-process.ts'
 
 const execFileAsync = promisify(execFile)
 
@@ -90,7 +91,7 @@ async function main() {
   const entry = existsSync(path.join(root, 'dist/gateway/main.js'))
     ? ['dist/gateway/main.js']
     : ['--import', 'tsx', 'gateway/main.ts']
-  const server = spawn(process.execPath, entry, {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...entry], {
     cwd: root,
     env: {
       ...process.env,

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
+import { SERVER_NODE_FLAGS } from './server-process.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const cli = process.env['FACTORY_CLI_BIN'] ?? path.join(root, 'target/release/factory_cli')
@@ -140,7 +141,7 @@ async function startFactoryMonitor(
   }
   const entry = compiled ? ['dist/gateway/main.js'] : ['--import', 'tsx', 'gateway/main.ts']
   const nodeArgs = option('--node-args')?.split(' ').filter(Boolean) ?? []
-  const server = spawn(process.execPath, [...nodeArgs, ...entry], {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, ...entry], {
     cwd: dir,
     env: {
       ...process.env,

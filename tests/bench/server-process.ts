@@ -29,6 +29,12 @@ export function procStat(pid: number): { cpuS: number; rssMb: number } {
   }
 }
 
+/**
+ * Node flags the server runs with (`just run`, `npm start`): the main thread's young generation capped at
+ * 2 × 8 MiB semi-spaces (V8's default lets it grow to 3 × 16 MiB; only a command-line flag can cap it).
+ */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=8']
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export interface ServerProcess {
@@ -54,7 +60,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   const logFile = process.env['BENCH_SERVER_LOG']
   // BENCH_NODE_ARGS adds flags for the server's node (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof').
   const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []
-  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, ...entry], {
     cwd: root,
     env: {
       ...process.env,
