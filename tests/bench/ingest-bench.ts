@@ -1,17 +1,14 @@
 // Ingest benchmark: the PUBACK-after-commit path under factory_cli load, against a real server process.
 // Usage: node --import tsx tests/bench/ingest-bench.ts [--quick] [--write-docs]
 // Prints a table; with --write-docs it replaces the "ingest" section of docs/benchmarks.md.
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { SERVER_NODE_FLAGS } from './server-process.ts'
+import { procStat, root, startServerProcess } from './server-process.ts'
 
 const execFileAsync = promisify(execFile)
 
-const root = path.resolve(import.meta.dirname, '../..')
 const cli = process.env['FACTORY_CLI_BIN'] ?? path.join(root, 'target/release/factory_cli')
 const quick = process.argv.includes('--quick')
 const writeDocs = process.argv.includes('--write-docs')
@@ -51,62 +48,16 @@ const ALL_SCENARIOS: Scenario[] = [
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
 const SCENARIOS = ALL_SCENARIOS.filter((s) => only === undefined || s.name.startsWith(only))
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-function procStat(pid: number): { cpuS: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  const ticks = Number(stat[11]) + Number(stat[12])
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
-  return { cpuS: ticks / 100, rssMb: rssKb / 1024 }
-}
-
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error('server exited during start-up')
-    try {
-      if ((await fetch(`${url}/health`)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('server did not become healthy')
-}
-
 async function main() {
   if (!existsSync(cli))
     execFileSync('cargo', ['build', '--release', '-p', 'factory_cli'], { cwd: root, stdio: 'inherit' })
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'fm-bench-'))
-  const [httpPort, mqttPort] = [await freePort(), await freePort()]
-  const apiUrl = `http://127.0.0.1:${httpPort}`
   // The server as `just run` starts it: compiled (npm run build), falling back to the sources.
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' })
-  const entry = existsSync(path.join(root, 'dist/gateway/main.js'))
-    ? ['dist/gateway/main.js']
-    : ['--import', 'tsx', 'gateway/main.ts']
-  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...entry], {
-    cwd: root,
-    env: {
-      ...process.env,
-      FACTORY_DATA_DIR: dataDir,
-      FACTORY_HTTP_PORT: String(httpPort),
-      FACTORY_MQTT_PORT: String(mqttPort),
-      FACTORY_HTTP_HOST: '127.0.0.1',
-      FACTORY_MQTT_HOST: '127.0.0.1',
-      FACTORY_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  })
+  const fm = await startServerProcess()
+  const { apiUrl, dataDir } = fm
+  const server = fm.child
+  const mqttPort = new URL(fm.mqttUrl).port
   const results: string[] = []
   try {
-    await waitForHealth(apiUrl, server)
     const tokenFile = path.join(dataDir, 'admin-token')
     const creds = path.join(dataDir, 'credentials.json')
     const common = ['--api-url', apiUrl, '--token-file', tokenFile]
@@ -200,9 +151,7 @@ async function main() {
       console.log(results.at(-1))
     }
   } finally {
-    server.kill('SIGTERM')
-    await new Promise((r) => server.once('exit', r))
-    rmSync(dataDir, { recursive: true, force: true })
+    await fm.stop()
   }
 
   const table = [
