@@ -303,8 +303,12 @@ export function createCompactor(
     for (const segmentId of m.sources) q.deleteChunksIn.run(segmentId, from, to)
     writeChunks(m.target, c, false)
     const readings = span(c).readings
-    // Aim the next window at about maxRows readings.
-    m.window = Math.max(1, Math.min(4096, Math.floor((m.window * maxRows) / Math.max(readings, 1))))
+    // Aim the next window at about maxRows readings, growing it at most twofold: past sparse sensors, the
+    // next ids may be ones with many readings each.
+    m.window = Math.max(
+      1,
+      Math.min(4096, 2 * m.window, Math.floor((m.window * maxRows) / Math.max(readings, 1))),
+    )
     return { kind: 'merge', segmentId: m.target, readings, chunks: c.sensorId.length }
   })
 
@@ -331,7 +335,9 @@ export function createCompactor(
     q.growSegment.run(min, max, readings, target)
     let endSensor = -1
     for (const id of sources) endSensor = Math.max(endSensor, (q.maxSensorOf.get(id) as number | null) ?? -1)
-    merge = { sources, target, nextSensor: 0, endSensor, window: 64 }
+    // The first window is one sensor: 64 sensors of a high-rate device (170,000 readings each in one run)
+    // made a single step of 11 M readings that held the writer for minutes.
+    merge = { sources, target, nextSensor: 0, endSensor, window: 1 }
     return true
   })
 
