@@ -22,6 +22,8 @@ export interface CompactionOptions {
   minMergeReadings: number
   /** ...or once the oldest of them is this old. */
   maxMergeAgeMs: number
+  /** A sensor with more readings than this in one merge job's small chunks keeps them as they are. */
+  maxMergeSensorReadings: number
 }
 
 export const DEFAULT_COMPACTION: CompactionOptions = {
@@ -31,6 +33,7 @@ export const DEFAULT_COMPACTION: CompactionOptions = {
   maxRowsPerStep: 12_000,
   minMergeReadings: 20_000_000,
   maxMergeAgeMs: 3_600_000,
+  maxMergeSensorReadings: 100_000,
 }
 
 export interface CompactionResult {
@@ -127,9 +130,13 @@ export function createCompactor(
     maxSensorOf: db.prepare('SELECT max(sensor_id) FROM reading_chunks WHERE segment_id = ?').pluck(),
     chunksIn: db
       .prepare(
-        'SELECT sensor_id, data FROM reading_chunks WHERE segment_id = ? AND sensor_id >= ? AND sensor_id < ?',
+        'SELECT sensor_id, count, data FROM reading_chunks WHERE segment_id = ? AND sensor_id >= ? AND sensor_id < ?',
       )
       .raw(),
+    deleteChunk: db.prepare('DELETE FROM reading_chunks WHERE segment_id = ? AND sensor_id = ?'),
+    keepSegment: db.prepare(
+      'UPDATE reading_segments SET level = 1 WHERE id = ? AND EXISTS (SELECT 1 FROM reading_chunks WHERE segment_id = ?)',
+    ),
     deleteChunksIn: db.prepare(
       'DELETE FROM reading_chunks WHERE segment_id = ? AND sensor_id >= ? AND sensor_id < ?',
     ),
@@ -288,19 +295,31 @@ export function createCompactor(
     const m = merge!
     const from = m.nextSensor
     const to = Math.min(from + m.window, m.endSensor + 1)
+    const rows: [number, number, Buffer][][] = m.sources.map(
+      (segmentId) => q.chunksIn.all(segmentId, from, to) as [number, number, Buffer][],
+    )
+    // A sensor with more small-chunk readings than maxMergeSensorReadings stays as it is: a window is at least
+    // one sensor, so merging it would be one long step, and at that rate its chunks are large already.
+    const perSensor = new Map<number, number>()
+    for (const list of rows)
+      for (const [sensorId, count] of list) perSensor.set(sensorId, (perSensor.get(sensorId) ?? 0) + count)
+    const kept = new Set([...perSensor].filter(([, n]) => n > options.maxMergeSensorReadings).map(([id]) => id))
     const owners: number[] = []
     const data: Buffer[] = []
-    for (const segmentId of m.sources) {
-      for (const [sensorId, blob] of q.chunksIn.all(segmentId, from, to) as [number, Buffer][]) {
+    for (const list of rows)
+      for (const [sensorId, , blob] of list) {
+        if (kept.has(sensorId)) continue
         owners.push(sensorId)
         data.push(blob)
       }
-    }
     m.nextSensor = to
     if (data.length === 0) return { kind: 'merge', segmentId: m.target, readings: 0, chunks: 0 }
     const res = resolutionsOf(from, to)
     const c = compute.mergeChunks(data, Int32Array.from(owners), res.ids, res.values)
-    for (const segmentId of m.sources) q.deleteChunksIn.run(segmentId, from, to)
+    m.sources.forEach((segmentId, k) => {
+      if (kept.size === 0) q.deleteChunksIn.run(segmentId, from, to)
+      else for (const [sensorId] of rows[k]!) if (!kept.has(sensorId)) q.deleteChunk.run(segmentId, sensorId)
+    })
     writeChunks(m.target, c, false)
     const readings = span(c).readings
     // Aim the next window at about maxRows readings, growing it at most twofold: past sparse sensors, the
@@ -315,6 +334,8 @@ export function createCompactor(
   const finishMerge = db.transaction(() => {
     const m = merge!
     for (const id of [...m.sources, m.target]) q.deleteSegmentIfEmpty.run(id, id)
+    // What is left in a source belongs to sensors too busy to merge: it is not small, and never merged again.
+    for (const id of m.sources) q.keepSegment.run(id, id)
   })
 
   const startMerge = db.transaction((nowMs: number, force: boolean): boolean => {

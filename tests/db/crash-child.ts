@@ -19,6 +19,8 @@ const writer = openReadingWriter({
     maxRowsPerStep: 5,
     minMergeReadings: 20,
     maxMergeAgeMs: 0,
+    // Small, so that crashes also land in merge jobs that leave a busy sensor's chunks where they are.
+    maxMergeSensorReadings: 30,
   },
 })
 const batch = (k: number) => {

@@ -28,6 +28,7 @@ export function openTestDb(sensorCount = 3, resolution: number | null = 0.5) {
     maxRowsPerStep: 50,
     minMergeReadings: Number.MAX_SAFE_INTEGER,
     maxMergeAgeMs: Number.MAX_SAFE_INTEGER,
+    maxMergeSensorReadings: Number.MAX_SAFE_INTEGER,
   })
   const retention = createRetention(db, { rawMs: 10 * 86_400_000, minuteMs: 20 * 86_400_000, hourMs: null })
   return {

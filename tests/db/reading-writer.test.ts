@@ -108,6 +108,7 @@ describe('reading writer and compaction', () => {
       maxRowsPerStep: 1000,
       minMergeReadings: Number.MAX_SAFE_INTEGER,
       maxMergeAgeMs: Number.MAX_SAFE_INTEGER,
+      maxMergeSensorReadings: Number.MAX_SAFE_INTEGER,
     })
     const moved: (number | undefined)[] = []
     for (let i = 0; i < 4; i++) {
@@ -188,5 +189,52 @@ describe('reading writer and compaction', () => {
     expect(t.write(readings(0, 120))).toEqual({ inserted: 0, duplicates: 120, rejects: 0 })
     // Between the chunk's newest reading and the hot ones: new.
     expect(t.write([[a, T0 + 39_500, 1]])).toEqual({ inserted: 1, duplicates: 0, rejects: 0 })
+  })
+  it("merges the small chunks of quiet sensors and leaves a busy sensor's where they are", () => {
+    t = openTestDb()
+    const [a, b] = t.sensorIds as [number, number]
+    const compactor = createCompactor(t.db, t.writer.index, t.writer.hotTier, t.writer.hotCache, {
+      minHotRows: 1,
+      maxHotBlocks: 1,
+      maxHotAgeMs: 0,
+      maxRowsPerStep: 1000,
+      minMergeReadings: Number.MAX_SAFE_INTEGER,
+      maxMergeAgeMs: Number.MAX_SAFE_INTEGER,
+      maxMergeSensorReadings: 50,
+    })
+    // Three compaction groups, three small segments: a gets 40 readings in each (120 > 50), b gets 2.
+    for (let g = 0; g < 3; g++) {
+      t.write([
+        ...Array.from({ length: 40 }, (_, i) => [a, T0 + (g * 40 + i) * 1000, i] as [number, number, number]),
+        [b, T0 + g * 2000, g],
+        [b, T0 + g * 2000 + 1000, g],
+      ])
+      compactor.drain()
+    }
+    expect(compactor.mergeAll()).toBe(6)
+    const chunks = () =>
+      t.db
+        .prepare(
+          `SELECT s.level, c.sensor_id, c.count FROM reading_chunks c JOIN reading_segments s ON s.id = c.segment_id
+           ORDER BY c.sensor_id, s.id`,
+        )
+        .raw()
+        .all()
+    // b: one merged chunk; a: its three chunks, in segments no longer small.
+    const merged = [
+      [1, a, 40],
+      [1, a, 40],
+      [1, a, 40],
+      [1, b, 6],
+    ]
+    expect(chunks()).toEqual(merged)
+    expect(compactor.mergeAll()).toBe(0)
+    expect(chunks()).toEqual(merged)
+    expect(
+      t.write([
+        [a, T0, 9],
+        [b, T0, 9],
+      ]),
+    ).toEqual({ inserted: 0, duplicates: 2, rejects: 0 })
   })
 })
