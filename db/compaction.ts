@@ -303,7 +303,9 @@ export function createCompactor(
     const perSensor = new Map<number, number>()
     for (const list of rows)
       for (const [sensorId, count] of list) perSensor.set(sensorId, (perSensor.get(sensorId) ?? 0) + count)
-    const kept = new Set([...perSensor].filter(([, n]) => n > options.maxMergeSensorReadings).map(([id]) => id))
+    const kept = new Set(
+      [...perSensor].filter(([, n]) => n > options.maxMergeSensorReadings).map(([id]) => id),
+    )
     const owners: number[] = []
     const data: Buffer[] = []
     for (const list of rows)
