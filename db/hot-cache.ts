@@ -3,7 +3,7 @@
 // among the other groups' blocks of its commit, and reading them back cost ~10 µs a block, most of a step
 // under light load (many small commits, many small blocks). The copy holds exactly what the table holds
 // for block ids after `completeAfter` as long as nobody edited hot blocks (the hot_block_edits counter,
-// bumped by triggers from any connection); otherwise compaction reads the table.
+// bumped in the transaction of every such edit, on any connection); otherwise compaction reads the table.
 
 /** A block as compaction reads it: id, readings, encoded data. */
 export type CachedBlock = [number, number, Buffer]
