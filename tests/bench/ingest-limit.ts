@@ -438,6 +438,7 @@ function svgChart(series: { name: string; color: string; points: CurvePoint[] }[
   const yl = (v: number) => H - pad.b - (v / maxL) * (H - pad.t - pad.b)
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<title>Acknowledged messages per second and PUBACK p99 against offered load</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Throughput (solid) and PUBACK p99 (dashed) against offered load, QoS 1, 100 connections</text>`,
     `<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="black"/>`,
