@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
-import { SERVER_NODE_FLAGS } from './server-process.ts'
+import { startServerProcess } from './server-process.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const cli = process.env['FACTORY_CLI_BIN'] ?? path.join(root, 'target/release/factory_cli')
@@ -124,58 +124,27 @@ interface System {
   stop(): Promise<void>
 }
 
-const built = new Set<string>()
-
 async function startFactoryMonitor(
   name: string,
   dir: string,
   from: ServerFrom = serverFrom,
 ): Promise<System & { apiUrl: string }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'fm-limit-'))
-  const [httpPort, mqttPort] = [await freePort(), await freePort()]
-  const apiUrl = `http://127.0.0.1:${httpPort}`
-  const compiled = from === 'dist' && existsSync(path.join(dir, 'tsconfig.build.json'))
-  if (compiled && !built.has(dir)) {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: dir, stdio: 'inherit' })
-    built.add(dir)
-  }
-  const entry = compiled ? ['dist/gateway/main.js'] : ['--import', 'tsx', 'gateway/main.ts']
-  const nodeArgs = option('--node-args')?.split(' ').filter(Boolean) ?? []
-  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, ...entry], {
+  const server = await startServerProcess(SERVER_ENV, {
     cwd: dir,
-    env: {
-      ...process.env,
-      ...SERVER_ENV,
-      FACTORY_DATA_DIR: dataDir,
-      FACTORY_HTTP_PORT: String(httpPort),
-      FACTORY_MQTT_PORT: String(mqttPort),
-      FACTORY_HTTP_HOST: '127.0.0.1',
-      FACTORY_MQTT_HOST: '127.0.0.1',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    from,
+    nodeArgs: option('--node-args')?.split(' ').filter(Boolean) ?? [],
+  }).catch((error: Error) => {
+    throw new Error(`${name}: ${error.message}`)
   })
-  for (let i = 0; ; i++) {
-    if (server.exitCode !== null) throw new Error(`${name}: server exited during start-up`)
-    if (i > 300) throw new Error(`${name}: server did not become healthy`)
-    try {
-      if ((await fetch(`${apiUrl}/health`)).ok) break
-    } catch {
-      // not listening yet
-    }
-    await sleep(100)
-  }
   return {
     name,
-    apiUrl,
-    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
-    pids: { server: server.pid! },
-    healthUrl: `${apiUrl}/health`,
-    apiArgs: ['--api-url', apiUrl, '--token-file', path.join(dataDir, 'admin-token')],
+    apiUrl: server.apiUrl,
+    mqttUrl: server.mqttUrl,
+    pids: { server: server.child.pid! },
+    healthUrl: `${server.apiUrl}/health`,
+    apiArgs: ['--api-url', server.apiUrl, '--token-file', path.join(server.dataDir, 'admin-token')],
     verify: true,
-    async stop() {
-      await stop(server)
-      rmSync(dataDir, { recursive: true, force: true })
-    },
+    stop: server.stop,
   }
 }
 

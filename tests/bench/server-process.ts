@@ -48,20 +48,40 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-/** Starts the compiled server (`npm run build` first; the sources through tsx if there is no build). */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export interface ServerProcessOptions {
+  /** The checkout to run (another tree to compare against; default: this one). */
+  cwd?: string
+  /** 'dist': compiled by `npm run build` (once per checkout), as `just run` starts it; 'source': through tsx. */
+  from?: 'dist' | 'source'
+  /** More flags for the server's node (added to SERVER_NODE_FLAGS and BENCH_NODE_ARGS). */
+  nodeArgs?: string[]
+}
+
+const built = new Set<string>()
+
+/** Starts the server on free ports with a fresh data directory and waits until /health answers. */
+export async function startServerProcess(
+  env: Record<string, string> = {},
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
+  const cwd = options.cwd ?? root
   const dataDir = mkdtempSync(path.join(tmpdir(), 'fm-bench-'))
   const [httpPort, mqttPort] = [await freePort(), await freePort()]
   const apiUrl = `http://127.0.0.1:${httpPort}`
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' })
-  const entry = existsSync(path.join(root, 'dist/gateway/main.js'))
-    ? ['dist/gateway/main.js']
-    : ['--import', 'tsx', 'gateway/main.ts']
+  const compiled = (options.from ?? 'dist') === 'dist' && existsSync(path.join(cwd, 'tsconfig.build.json'))
+  if (compiled && !built.has(cwd)) {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd, stdio: 'inherit' })
+    built.add(cwd)
+  }
+  const entry = compiled ? ['dist/gateway/main.js'] : ['--import', 'tsx', 'gateway/main.ts']
   const logFile = process.env['BENCH_SERVER_LOG']
   // BENCH_NODE_ARGS adds flags for the server's node (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof').
-  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []
+  const nodeArgs = [
+    ...(process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+    ...(options.nodeArgs ?? []),
+  ]
   const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, ...entry], {
-    cwd: root,
+    cwd,
     env: {
       ...process.env,
       FACTORY_LOG_LEVEL: process.env['FACTORY_LOG_LEVEL'] ?? 'warn',

@@ -37,18 +37,24 @@ afterEach(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
+/** Adds the job 'tick', every second, reporting `rowsTouched`; returns the times it ran at. */
+function addTick(rowsTouched: number): number[] {
+  const seen: number[] = []
+  scheduler.add({
+    name: 'tick',
+    description: 'test',
+    schedule: { everyMs: 1000 },
+    run: ({ nowMs }) => {
+      seen.push(nowMs)
+      return rowsTouched
+    },
+  })
+  return seen
+}
+
 describe('scheduler', () => {
   it('runs an interval job every interval and records each run', async () => {
-    const seen: number[] = []
-    scheduler.add({
-      name: 'tick',
-      description: 'test',
-      schedule: { everyMs: 1000 },
-      run: ({ nowMs }) => {
-        seen.push(nowMs)
-        return 2
-      },
-    })
+    const seen = addTick(2)
     scheduler.start()
     await clock.advance(3500)
     expect(seen).toEqual([T0 + 1000, T0 + 2000, T0 + 3000])
@@ -138,16 +144,7 @@ describe('scheduler', () => {
     storage.close()
     storage = openStorage({ dataDir, synchronous: 'NORMAL', busyTimeoutMs: 600_000 })
     scheduler = newScheduler()
-    const seen: number[] = []
-    scheduler.add({
-      name: 'tick',
-      description: 'test',
-      schedule: { everyMs: 1000 },
-      run: ({ nowMs }) => {
-        seen.push(nowMs)
-        return 0
-      },
-    })
+    const seen = addTick(0)
     scheduler.start()
     const writer = openConnection({ file: storage.file, synchronous: 'NORMAL', busyTimeoutMs: 0 })
     writer.exec('BEGIN IMMEDIATE')
