@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { guardFrames } from './frame-guard.ts'
 import { checkTopicLimits, createConcurrencyCap, createRateLimiter, type RateDecision } from './limits.ts'
 import { startListeners, type TlsMaterial } from './listeners.ts'
+import { createReadAhead } from './read-ahead.ts'
 import { countedError, type RefusalDetail, type RefusalReason, refusalForClientError } from './refusals.ts'
 import { installTelemetryFanout } from './telemetry-fanout.ts'
 import { canSubscribe, classifyPublish, type MachineAddress, telemetryTopic } from './topics.ts'
@@ -91,6 +92,8 @@ const MAX_LOGGED_TOPIC_CHARS = 200
 // which landed in one group commit and made every other device's PUBACK wait for it. With the publish
 // limit on, a device has at most this many messages waiting for a commit; the rest wait their turn here.
 const MAX_UNCOMMITTED_PER_DEVICE = 32
+// Messages one connection may have waiting for a commit beyond its current socket read (see read-ahead.ts).
+const MAX_READ_AHEAD = 64
 /** Deliveries to subscribers that Aedes runs at once (see createBroker). */
 const MQ_CONCURRENCY = 2000
 
@@ -177,6 +180,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     return topic
   }
 
+  const readAhead = createReadAhead(MAX_READ_AHEAD)
   const aedes = await Aedes.createBroker({
     // Device client ids are "<factory>.<machine>", longer than the 23 characters MQTT 3.1.1 guarantees.
     maxClientsIdLength: 160,
@@ -270,6 +274,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
               return callback(countedError(new Error('client closed while waiting for a commit')))
             }
             fanout.markTelemetry(packet)
+            const early = readAhead.hold(client)
             options.onTelemetry(
               {
                 device,
@@ -279,6 +284,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
                 receivedMs: Date.now(),
               },
               (error) => {
+                if (early) readAhead.settle(client)
                 release()
                 callback(error)
               },

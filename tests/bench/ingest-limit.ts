@@ -192,23 +192,36 @@ async function startMosquitto(): Promise<System | null> {
   }
 }
 
-/** One QoS 1 subscriber on factories/# (the C reference client); each message prints one byte pair. */
+// The subscriber attached in P1 (to Mosquitto) and P9: `factory_cli subscribe` by default, or Mosquitto's
+// reference client (`--subscriber mosquitto_sub`), which costs the shared two cores ~6.6 µs per message.
+const SUBSCRIBER = option('--subscriber') ?? 'factory_cli'
+
+/** One clean-session QoS 1 subscriber on factories/#; `received()` is its latest count. */
 function startSubscriber(mqttUrl: string) {
   const { hostname, port } = new URL(mqttUrl)
-  const child = spawn(
-    MOSQUITTO_SUB,
-    ['-h', hostname, '-p', port, '-q', '1', '-t', 'factories/#', '-F', 'x'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
-  let bytes = 0
+  const child =
+    SUBSCRIBER === 'mosquitto_sub'
+      ? spawn(MOSQUITTO_SUB, ['-h', hostname, '-p', port, '-q', '1', '-t', 'factories/#', '-F', 'x'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        })
+      : spawn(cli, ['subscribe', '--mqtt-url', mqttUrl, '--topic', 'factories/#', '--report-ms', '100'], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        })
+  let received = 0
+  let pending = ''
   child.stdout!.on('data', (chunk: Buffer) => {
-    bytes += chunk.length
+    // mosquitto_sub prints one "x\n" per message; factory_cli one JSON line of counts per interval.
+    if (SUBSCRIBER === 'mosquitto_sub') {
+      received += chunk.length / 2
+      return
+    }
+    const lines = (pending + chunk.toString()).split('\n')
+    pending = lines.pop()!
+    for (const line of lines) if (line) received = (JSON.parse(line) as { received: number }).received
   })
   return {
     pid: child.pid!,
-    received: () => bytes / 2,
+    received: () => received,
     exited: () => child.exitCode !== null,
     stop: () => stop(child),
   }

@@ -1,5 +1,6 @@
-// Device telemetry skips Aedes' fan-out only while no subscription matches: subscribers, live or
-// persistent, still receive every message, before and after others come and go.
+// Device telemetry skips Aedes' fan-out while no subscription matches and reaches live clean-session
+// subscribers as frames written straight to them: subscribers, live or persistent, still receive every
+// message, once, in order, at the QoS they asked for, before and after others come and go.
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { filterMatches } from '../../broker/telemetry-fanout.ts'
@@ -86,6 +87,44 @@ describe('telemetry fan-out', () => {
     expect(await received).toEqual({ topic: press.telemetryTopic, payload })
     await client.unsubscribeAsync(press.telemetryTopic)
     await client.endAsync()
+  })
+
+  it('delivers each subscriber its QoS, once per message even through overlapping filters', async () => {
+    const client = await device()
+    const atMostOnce = await subscriber()
+    await atMostOnce.subscribeAsync('factories/#', { qos: 0 })
+    const atLeastOnce = await subscriber()
+    await atLeastOnce.subscribeAsync(['factories/#', press.telemetryTopic], { qos: 1 })
+    const seen = (c: MqttClient) => {
+      const packets: { payload: string; qos: number; hasId: boolean }[] = []
+      c.on('message', (_t, payload, packet) =>
+        packets.push({ payload: payload.toString(), qos: packet.qos, hasId: packet.messageId !== undefined }),
+      )
+      return packets
+    }
+    const [zero, one] = [seen(atMostOnce), seen(atLeastOnce)]
+    const payloads = [snapshot(), snapshot()]
+    for (const p of payloads) await publish(client, press.telemetryTopic, p)
+    await expect.poll(() => zero.length + one.length).toBe(4)
+    expect({ zero, one }).toEqual({
+      zero: payloads.map((payload) => ({ payload, qos: 0, hasId: false })),
+      one: payloads.map((payload) => ({ payload, qos: 1, hasId: true })),
+    })
+    await Promise.all([client, atMostOnce, atLeastOnce].map((c) => c.endAsync()))
+  })
+
+  it('delivers the stream of a pipelining device whole and in publish order', async () => {
+    const client = await device()
+    const historian = await subscriber()
+    await historian.subscribeAsync('factories/+/machines/+/telemetry', { qos: 1 })
+    const received: string[] = []
+    historian.on('message', (_t, payload) => received.push(payload.toString()))
+    const payloads = Array.from({ length: 300 }, snapshot)
+    // All in flight at once: the broker reads ahead while earlier ones wait for their commit.
+    await Promise.all(payloads.map((p) => client.publishAsync(press.telemetryTopic, p, { qos: 1 })))
+    await expect.poll(() => received.length).toBe(payloads.length)
+    expect(received).toEqual(payloads)
+    await Promise.all([client.endAsync(), historian.endAsync()])
   })
 
   it('queues telemetry for an offline persistent session and delivers it on reconnect', async () => {

@@ -9,6 +9,7 @@ pub mod provision;
 pub mod query;
 pub mod rusage;
 pub mod sink;
+pub mod subscribe;
 pub mod table;
 
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ pub enum Command {
     Health(HealthArgs),
     /// A minimal MQTT 3.1.1 server that acknowledges and discards everything (for measuring the generator).
     Sink(SinkArgs),
+    /// Subscribe like an HMI or historian: acknowledge and count every message, print the count as JSON
+    /// lines.
+    Subscribe(SubscribeArgs),
 }
 
 /// How to reach the HTTP API.
@@ -258,6 +262,41 @@ pub struct SinkArgs {
     pub stats: bool,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct SubscribeArgs {
+    /// MQTT broker address.
+    #[arg(
+        long,
+        env = "FACTORY_MQTT_URL",
+        default_value = "mqtt://127.0.0.1:1883"
+    )]
+    pub mqtt_url: String,
+    /// Topic filter to subscribe to.
+    #[arg(long, short = 't', default_value = "factories/#")]
+    pub topic: String,
+    /// QoS of the subscription.
+    #[arg(long, value_enum, default_value = "1")]
+    pub qos: QosArg,
+    /// Client id (default: factory-cli-subscriber-<pid>); the session is always clean.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// User name, when the broker requires one.
+    #[arg(long, requires = "password")]
+    pub username: Option<String>,
+    /// Password.
+    #[arg(long, requires = "username", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Milliseconds between two count lines.
+    #[arg(long, default_value_t = 1000)]
+    pub report_ms: u64,
+    /// Stop after this many seconds (default: run until SIGINT or SIGTERM).
+    #[arg(long)]
+    pub duration_s: Option<f64>,
+    /// Stop after this many messages.
+    #[arg(long)]
+    pub count: Option<u64>,
+}
+
 /// A failure that ends the command; `code` is the process exit code.
 #[derive(Debug)]
 pub struct CliError {
@@ -295,5 +334,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Query(args) => query::run(&args),
         Command::Health(args) => health::run(&args),
         Command::Sink(args) => sink::run(&args),
+        Command::Subscribe(args) => subscribe::run(&args),
     }
 }

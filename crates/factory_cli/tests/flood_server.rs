@@ -22,7 +22,11 @@ fn cli(env: &Env) -> Command {
 }
 
 fn provisioned(machines: &str, sensors: &str) -> Env {
-    let server = common::start_server();
+    provisioned_with(&[], machines, sensors)
+}
+
+fn provisioned_with(server_env: &[(&str, &str)], machines: &str, sensors: &str) -> Env {
+    let server = common::start_server_with(server_env);
     let credentials = server.data_dir.path().join("credentials.json");
     let mut env = Env {
         server,
@@ -169,4 +173,35 @@ fn qos0_flood_is_committed_once_the_writer_catches_up() {
     assert_eq!(report["verify"]["published"], 1200);
     assert_eq!(report["verify"]["queryable"], 1200);
     assert_eq!(report["verify"]["status"], "ok");
+}
+
+#[test]
+fn subscriber_receives_every_flooded_message() {
+    // The subscriber is an anonymous development client; the devices are provisioned ones.
+    let env = provisioned_with(&[("FACTORY_MQTT_ALLOW_ANONYMOUS", "true")], "3", "2");
+    let mut subscriber = std::process::Command::new(common::cli_path())
+        .args(["subscribe", "--mqtt-url", &env.server.mqtt_url])
+        .args([
+            "--topic",
+            "factories/+/machines/+/telemetry",
+            "--count",
+            "300",
+        ])
+        .args(["--report-ms", "50", "--duration-s", "60"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = subscriber.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    // The first count line means the subscription is in place.
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["received"], 0);
+    let (code, report) = flood_json(&env, &["--count", "300"]);
+    assert_eq!((code, &report["verify"]["status"]), (Some(0), &json!("ok")));
+    let last: Value = serde_json::from_str(&lines.last().unwrap().unwrap()).unwrap();
+    assert!(subscriber.wait().unwrap().success());
+    assert_eq!(
+        (&last["received"], &last["done"], last.get("error")),
+        (&json!(300), &json!(true), None)
+    );
 }

@@ -59,6 +59,11 @@ pub struct Server {
 /// Starts the real factory-monitor (`node --import tsx main.ts`) with a fresh data directory on free
 /// ports, and waits for its "started" log line that names them.
 pub fn start_server() -> Server {
+    start_server_with(&[])
+}
+
+/// The server with more environment variables (e.g. `FACTORY_MQTT_ALLOW_ANONYMOUS`).
+pub fn start_server_with(env: &[(&str, &str)]) -> Server {
     let root = repo_root();
     let entry = ["main.ts", "gateway/main.ts"]
         .into_iter()
@@ -77,6 +82,7 @@ pub fn start_server() -> Server {
         // The per-device publish limit and the API's per-token limit would throttle a flood.
         .env("FACTORY_MQTT_PUBLISH_RATE_PER_S", "0")
         .env("FACTORY_HTTP_RATE_LIMIT_PER_MIN", "0")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
