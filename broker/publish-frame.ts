@@ -1,18 +1,34 @@
-// Encodes one MQTT 3.1/3.1.1 PUBLISH packet (no DUP, no RETAIN) into a single buffer: the frame a subscriber
-// is sent, built in one pass instead of mqtt-packet's field-by-field stream writes.
+// Encodes MQTT 3.1/3.1.1 PUBLISH packets (no DUP, no RETAIN) in one pass, into a caller's buffer, instead of
+// mqtt-packet's field-by-field stream writes.
 
 /** Bytes of the remaining-length field for a value (1–4; [MQTT-2.2.3]). */
 function lengthBytes(n: number): number {
   return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4
 }
 
-/** A PUBLISH frame; `topic` is the UTF-8 topic name, `messageId` is ignored at QoS 0. */
-export function encodePublish(topic: Buffer, payload: Buffer, qos: 0 | 1, messageId: number): Buffer {
-  const remaining = 2 + topic.length + (qos > 0 ? 2 : 0) + payload.length
-  const frame = Buffer.allocUnsafe(1 + lengthBytes(remaining) + remaining)
-  let at = 0
+const remainingLength = (topic: Buffer, payload: Buffer, qos: 0 | 1) =>
+  2 + topic.length + (qos > 0 ? 2 : 0) + payload.length
+
+/** Size of the whole PUBLISH frame. */
+export function publishFrameBytes(topic: Buffer, payload: Buffer, qos: 0 | 1): number {
+  const remaining = remainingLength(topic, payload, qos)
+  return 1 + lengthBytes(remaining) + remaining
+}
+
+/**
+ * Writes a PUBLISH frame at `at` (room for publishFrameBytes must be there) and returns the offset after it.
+ * `topic` is the UTF-8 topic name; `messageId` is ignored at QoS 0.
+ */
+export function writePublish(
+  frame: Buffer,
+  at: number,
+  topic: Buffer,
+  payload: Buffer,
+  qos: 0 | 1,
+  messageId: number,
+): number {
   frame[at++] = 0x30 | (qos << 1)
-  let n = remaining
+  let n = remainingLength(topic, payload, qos)
   do {
     const digit = n % 128
     n = Math.floor(n / 128)
@@ -24,6 +40,12 @@ export function encodePublish(topic: Buffer, payload: Buffer, qos: 0 | 1, messag
     frame.writeUInt16BE(messageId, at)
     at += 2
   }
-  payload.copy(frame, at)
+  return at + payload.copy(frame, at)
+}
+
+/** One PUBLISH frame in a buffer of its own. */
+export function encodePublish(topic: Buffer, payload: Buffer, qos: 0 | 1, messageId: number): Buffer {
+  const frame = Buffer.allocUnsafe(publishFrameBytes(topic, payload, qos))
+  writePublish(frame, 0, topic, payload, qos, messageId)
   return frame
 }

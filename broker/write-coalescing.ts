@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream'
 
 /** Bytes a connection may hold between turns before a write reports back-pressure. */
-const BUFFERED_LIMIT_BYTES = 256 * 1024
+export const BUFFERED_LIMIT_BYTES = 256 * 1024
 
 export function coalesceWrites(stream: Duplex): void {
   let corked = false
