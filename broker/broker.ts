@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream'
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes'
 import type { Logger } from 'pino'
-import { guardFrames } from './frame-guard.ts'
+import { type AckFilter, guardFrames } from './frame-guard.ts'
 import { checkTopicLimits, createConcurrencyCap, createRateLimiter, type RateDecision } from './limits.ts'
 import { startListeners, type TlsMaterial } from './listeners.ts'
 import { createReadAhead } from './read-ahead.ts'
@@ -96,6 +96,20 @@ const MAX_UNCOMMITTED_PER_DEVICE = 32
 const MAX_READ_AHEAD = 64
 /** Deliveries to subscribers that Aedes runs at once (see createBroker). */
 const MQ_CONCURRENCY = 2000
+
+/** The Aedes client a connection carries once handled (lib/client.js sets `conn.client`). */
+interface HandledStream {
+  client?: { clean: boolean; connected: boolean; _keepaliveTimer: NodeJS.Timeout | null }
+}
+
+/** A connected clean session's PUBACKs are dropped unparsed; each read that had some counts as traffic. */
+function cleanSessionAcks(stream: Duplex): AckFilter {
+  const handled = stream as Duplex & HandledStream
+  return {
+    active: () => handled.client?.clean === true && handled.client.connected,
+    dropped: () => handled.client?._keepaliveTimer?.refresh(),
+  }
+}
 
 export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const log = options.logger
@@ -361,8 +375,11 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       openConnections++
       stream.once('close', () => openConnections--)
       addresses.set(stream, remoteAddress)
-      guardFrames(stream, options.maxPacketBytes, () =>
-        refuse('MQTT_PACKET_TOO_LARGE', null, { remoteAddress }),
+      guardFrames(
+        stream,
+        options.maxPacketBytes,
+        () => refuse('MQTT_PACKET_TOO_LARGE', null, { remoteAddress }),
+        cleanSessionAcks(stream),
       )
       coalesceWrites(stream)
       aedes.handle(stream, req)

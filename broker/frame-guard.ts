@@ -1,22 +1,36 @@
 // Caps MQTT packet size before Aedes buffers anything: scans fixed headers as bytes are read off the socket
-// and destroys the connection as soon as a declared remaining length exceeds the limit.
+// and destroys the connection as soon as a declared remaining length exceeds the limit. The same scan can
+// drop PUBACKs that would change nothing (see AckFilter) before Aedes parses them.
 import type { Duplex } from 'node:stream'
 
 const EXPECT_HEADER = 0
 const READ_LENGTH = 1
 const SKIP_BODY = 2
+const PUBACK = 0x40
 
-/** Returns a scanner over a byte stream; it answers false once a frame is oversized or malformed. */
+/**
+ * Returns a scanner over a byte stream; it answers false once a frame is oversized or malformed. With
+ * `acks`, it collects the [start, end) offsets of the PUBACK frames that lie wholly within the chunk.
+ */
 export function createFrameScanner(maxPacketBytes: number) {
   let state = EXPECT_HEADER
   let remaining = 0
   let multiplier = 1
   let lengthBytes = 0
-  return (chunk: Uint8Array): boolean => {
+  let header = 0
+  let bodyBytes = 0
+  return (chunk: Uint8Array, acks?: number[]): boolean => {
     let i = 0
+    // Where the current frame started in this chunk; -1 when it began in an earlier one.
+    let start = -1
+    const complete = () => {
+      state = EXPECT_HEADER
+      if (acks && start >= 0 && header === PUBACK && bodyBytes === 2) acks.push(start, i)
+    }
     while (i < chunk.length) {
       if (state === EXPECT_HEADER) {
-        i++
+        start = i
+        header = chunk[i++]!
         state = READ_LENGTH
         remaining = 0
         multiplier = 1
@@ -31,13 +45,15 @@ export function createFrameScanner(maxPacketBytes: number) {
         if (byte & 0x80) {
           if (lengthBytes >= 4) return false // the length field is at most four bytes long
         } else {
-          state = remaining > 0 ? SKIP_BODY : EXPECT_HEADER
+          bodyBytes = remaining
+          if (remaining > 0) state = SKIP_BODY
+          else complete()
         }
       } else {
         const skip = Math.min(remaining, chunk.length - i)
         i += skip
         remaining -= skip
-        if (remaining === 0) state = EXPECT_HEADER
+        if (remaining === 0) complete()
       }
     }
     return true
@@ -45,22 +61,59 @@ export function createFrameScanner(maxPacketBytes: number) {
 }
 
 /**
+ * PUBACKs a connection's session has no use for. Aedes keeps no outgoing state for a clean session (it
+ * never stores what it sends one), so each PUBACK from such a subscriber only cost a parse, a promise and
+ * an 'ack' event: with a subscriber on factories/# that is one per ingested message.
+ */
+export interface AckFilter {
+  /** Whether PUBACKs read now may be dropped (asked once per socket read). */
+  active(): boolean
+  /** `count` were dropped from the read just made: the client was heard from (keep-alive). */
+  dropped(count: number): void
+}
+
+/** The chunk without the given [start, end) ranges, or null when nothing is left. */
+function without(chunk: Buffer, ranges: number[]): Buffer | null {
+  let kept = chunk.length
+  for (let r = 0; r < ranges.length; r += 2) kept -= ranges[r + 1]! - ranges[r]!
+  if (kept === 0) return null
+  const out = Buffer.allocUnsafe(kept)
+  let from = 0
+  let at = 0
+  for (let r = 0; r < ranges.length; r += 2) {
+    at += chunk.copy(out, at, from, ranges[r])
+    from = ranges[r + 1]!
+  }
+  chunk.copy(out, at, from)
+  return out
+}
+
+/**
  * Aedes pulls bytes with socket.read(); checking each chunk there costs no extra stream or copy.
  * `onReject` runs once, just before the socket is destroyed.
  */
-export function guardFrames(socket: Duplex, maxPacketBytes: number, onReject: () => void): void {
+export function guardFrames(
+  socket: Duplex,
+  maxPacketBytes: number,
+  onReject: () => void,
+  acks: AckFilter | null = null,
+): void {
   const scan = createFrameScanner(maxPacketBytes)
   const read = socket.read.bind(socket)
   let rejected = false
   socket.read = (size?: number) => {
     if (rejected) return null
     const chunk = read(size) as Buffer | null
-    if (chunk && !scan(chunk)) {
+    if (!chunk) return chunk
+    const dropping: number[] | undefined = acks?.active() ? [] : undefined
+    if (!scan(chunk, dropping)) {
       rejected = true
       onReject()
       socket.destroy()
       return null
     }
-    return chunk
+    if (!dropping || dropping.length === 0) return chunk
+    acks!.dropped(dropping.length / 2)
+    return without(chunk, dropping)
   }
 }

@@ -4,6 +4,7 @@
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { filterMatches } from '../../broker/telemetry-fanout.ts'
+import { CONNACK, connectFrame, frame, rawConnect, SUBACK, subscribeFrame } from '../fuzz/mqtt-wire.ts'
 import {
   connectDevice,
   type ProvisionedMachine,
@@ -125,6 +126,34 @@ describe('telemetry fan-out', () => {
     await expect.poll(() => received.length).toBe(payloads.length)
     expect(received).toEqual(payloads)
     await Promise.all([client.endAsync(), historian.endAsync()])
+  })
+
+  it('keeps a subscriber whose only traffic is PUBACKs past its keep-alive', async () => {
+    // The broker drops a clean session's PUBACKs unparsed; they must still count as hearing from it.
+    const raw = await rawConnect(svc.service.mqttPort)
+    raw.send(connectFrame({ clientId: `historian-${seq++}`, keepaliveS: 1 }))
+    expect((await raw.next(CONNACK)).body[1]).toBe(0)
+    raw.send(subscribeFrame(1, [[press.telemetryTopic, 1]]))
+    await raw.next(SUBACK)
+    let acked = 0
+    const ack = setInterval(() => {
+      for (const p of raw.packets.slice(acked).filter((p) => p.type === 3)) {
+        const id = p.body.readUInt16BE(2 + p.body.readUInt16BE(0))
+        raw.send(frame(4, 0, Buffer.from([id >> 8, id & 0xff])))
+      }
+      acked = raw.packets.length
+    }, 20)
+    const client = await device()
+    // 3 s of telemetry, twice the 1.5 s after which a silent client is dropped.
+    for (let i = 0; i < 15; i++) {
+      await publish(client, press.telemetryTopic, snapshot())
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    clearInterval(ack)
+    const publishes = raw.packets.filter((p) => p.type === 3).length
+    expect({ publishes, open: !raw.socket.destroyed }).toEqual({ publishes: 15, open: true })
+    raw.socket.destroy()
+    await client.endAsync()
   })
 
   it('queues telemetry for an offline persistent session and delivers it on reconnect', async () => {
