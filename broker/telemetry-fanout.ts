@@ -38,6 +38,8 @@ export interface TelemetryFanout {
 const TELEMETRY = Symbol('factory-monitor.telemetry')
 type TelemetryMarked = PublishPacket & { [TELEMETRY]?: true }
 
+const noop = () => {}
+
 type Publish = (packet: PublishPacket, client: Client | null, done: (error?: Error) => void) => void
 type Subscribe = (topic: string, func: unknown, done: (error?: Error) => void) => void
 
@@ -156,10 +158,9 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
     done: () => void,
   ) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    let waiting = 1
-    const drained = () => {
-      if (--waiting === 0) done()
-    }
+    // Drain callbacks run in a later turn, so the count is complete before any of them does.
+    let waiting = 0
+    let drained: (() => void) | null = null
     for (const { client, qos: subscribed, noLocal } of route.targets) {
       if (client.closed || client.errored || !client.connected) continue
       if (noLocal && (client as unknown) === publisher) continue
@@ -170,11 +171,14 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
         client._nextId = messageId >= 65_535 ? 1 : messageId + 1
       }
       if (append(client, route.topic, payload, qos, messageId) > BUFFERED_LIMIT_BYTES) {
+        drained ??= () => {
+          if (--waiting === 0) done()
+        }
         waiting++
         client.waitForDrain(drained)
       }
     }
-    drained()
+    if (waiting === 0) done()
   }
 
   const broker = aedes as unknown as { publish: Publish; subscribe: Subscribe; unsubscribe: Subscribe }
@@ -192,7 +196,7 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
     const route = routeOf(packet.topic)
     if (route === null) return done?.()
     if (route === 'aedes') return publish(packet, client, done)
-    deliver(route, packet, client, () => done?.())
+    deliver(route, packet, client, done ?? noop)
   }
   broker.subscribe = (topic, func, done) => {
     live.set(topic, (live.get(topic) ?? 0) + 1)

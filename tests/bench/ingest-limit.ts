@@ -3,7 +3,7 @@
 // Usage: node --import tsx tests/bench/ingest-limit.ts [--quick] [--write-docs] [--only P1,P2,...]
 //        [--no-mosquitto] [--server dist|source]  (dist: compiled by `npm run build`, the default; source: tsx)
 //        [--node-args '<flags>']  (for the server process, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof') [--compare <checkout> [--cost-only] [--compare-rate <msg/s>] [--cost-subscriber]]  (interleaves a second server tree, A B A B, on P1; ratios are what count)
-//        [--subscriber factory_cli|mosquitto_sub]  (the subscriber of P1's Mosquitto runs and of P9)
+//        [--p9-subscribers factory_cli,mosquitto_sub]  (P9 runs once per subscriber kind each round)
 // With --write-docs it replaces the "ingest-limit" section of docs/benchmarks.md and docs/ingest-curve.svg.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -193,15 +193,18 @@ async function startMosquitto(): Promise<System | null> {
   }
 }
 
-// The subscriber attached in P1 (to Mosquitto) and P9: `factory_cli subscribe` by default, or Mosquitto's
-// reference client (`--subscriber mosquitto_sub`), which costs the shared two cores ~6.6 µs per message.
-const SUBSCRIBER = option('--subscriber') ?? 'factory_cli'
+// Subscribers: Mosquitto's reference client (mosquitto_sub), which gets the most out of Mosquitto and is
+// what its P1 runs use, and `factory_cli subscribe`. P9 runs with each (`--p9-subscribers` to choose).
+type SubscriberKind = 'mosquitto_sub' | 'factory_cli'
+const P9_SUBSCRIBERS = (option('--p9-subscribers') ?? 'factory_cli,mosquitto_sub').split(
+  ',',
+) as SubscriberKind[]
 
 /** One clean-session QoS 1 subscriber on factories/#; `received()` is its latest count. */
-function startSubscriber(mqttUrl: string) {
+function startSubscriber(mqttUrl: string, kind: SubscriberKind = 'mosquitto_sub') {
   const { hostname, port } = new URL(mqttUrl)
   const child =
-    SUBSCRIBER === 'mosquitto_sub'
+    kind === 'mosquitto_sub'
       ? spawn(MOSQUITTO_SUB, ['-h', hostname, '-p', port, '-q', '1', '-t', 'factories/#', '-F', 'x'], {
           stdio: ['ignore', 'pipe', 'inherit'],
         })
@@ -212,7 +215,7 @@ function startSubscriber(mqttUrl: string) {
   let pending = ''
   child.stdout!.on('data', (chunk: Buffer) => {
     // mosquitto_sub prints one "x\n" per message; factory_cli one JSON line of counts per interval.
-    if (SUBSCRIBER === 'mosquitto_sub') {
+    if (kind === 'mosquitto_sub') {
       received += chunk.length / 2
       return
     }
@@ -506,8 +509,21 @@ async function main() {
     }
   }
   const fm = await startFactoryMonitor('factory-monitor', root)
-  const other = compareDir ? await startFactoryMonitor(`factory-monitor (${compareDir})`, compareDir) : null
-  const mosquitto = wanted('P1') && !flag('--no-mosquitto') ? await startMosquitto() : null
+  // Should a second system fail to start, none is left running.
+  const started = await Promise.allSettled([
+    compareDir ? startFactoryMonitor(`factory-monitor (${compareDir})`, compareDir) : null,
+    wanted('P1') && !flag('--no-mosquitto') ? startMosquitto() : null,
+  ])
+  const failed = started.find((s) => s.status === 'rejected')
+  if (failed) {
+    for (const s of [{ status: 'fulfilled' as const, value: fm }, ...started])
+      if (s.status === 'fulfilled') await s.value?.stop()
+    throw failed.reason
+  }
+  const [other, mosquitto] = started.map((s) => (s.status === 'fulfilled' ? s.value : null)) as [
+    Awaited<ReturnType<typeof startFactoryMonitor>> | null,
+    Awaited<ReturnType<typeof startMosquitto>>,
+  ]
   if (wanted('P1') && !mosquitto && !flag('--no-mosquitto'))
     notes.push(`Mosquitto is not installed (${MOSQUITTO}, ${MOSQUITTO_SUB}); the P1 comparison was skipped.`)
   const curve: Record<string, CurvePoint[]> = {}
@@ -521,20 +537,30 @@ async function main() {
     if (wanted('P1') || wanted('P9')) {
       // Interleaved A B A B, so a neighbour's load hits every system alike; P9 (factory-monitor with a
       // subscriber) runs in the same rounds, and compares with the P1 run just before it.
-      const P9_NAME = 'factory-monitor + 1 QoS 1 subscriber on factories/#'
-      const entries: { system: System; creds: string; name: string; subscribed: boolean }[] = [
-        { system: fm, creds: creds100, name: fm.name, subscribed: false },
+      const p9Name = (kind: SubscriberKind) => `factory-monitor + 1 QoS 1 subscriber on factories/# (${kind})`
+      const entries: { system: System; creds: string; name: string; subscriber: SubscriberKind | null }[] = [
+        { system: fm, creds: creds100, name: fm.name, subscriber: null },
       ]
       if (mosquitto && wanted('P1'))
-        entries.push({ system: mosquitto, creds: creds100, name: mosquitto.name, subscribed: true })
+        entries.push({
+          system: mosquitto,
+          creds: creds100,
+          name: mosquitto.name,
+          subscriber: 'mosquitto_sub',
+        })
       if (other && credsOther && wanted('P1'))
-        entries.push({ system: other, creds: credsOther, name: other.name, subscribed: false })
-      if (wanted('P9')) entries.push({ system: fm, creds: creds100, name: P9_NAME, subscribed: true })
+        entries.push({ system: other, creds: credsOther, name: other.name, subscriber: null })
+      if (wanted('P9'))
+        for (const kind of P9_SUBSCRIBERS)
+          entries.push({ system: fm, creds: creds100, name: p9Name(kind), subscriber: kind })
       const rates: Record<string, number[]> = {}
-      const p9: { ratio: number; received: number; acknowledged: number; dropped: boolean }[] = []
+      const p9: Record<
+        string,
+        { ratio: number; received: number; acknowledged: number; dropped: boolean }[]
+      > = {}
       for (let round = 0; round < (flag('--cost-only') ? 0 : 2); round++) {
-        for (const { system, creds, name, subscribed } of entries) {
-          const subscriber = subscribed ? startSubscriber(system.mqttUrl) : null
+        for (const { system, creds, name, subscriber: kind } of entries) {
+          const subscriber = kind ? startSubscriber(system.mqttUrl, kind) : null
           if (subscriber) await sleep(300)
           const run = await flood(system, creds, P1, subscriber)
           const dropped = subscriber?.exited() ?? false
@@ -544,15 +570,18 @@ async function main() {
           const forwarding = subscriber !== null && system === mosquitto
           const rate = forwarding ? run.subscriber!.perS : r.messages.acknowledgedPerS
           rates[name] = [...(rates[name] ?? []), rate]
-          if (name === P9_NAME)
-            p9.push({
+          if (system === fm && kind) {
+            const runs = p9[kind] ?? []
+            p9[kind] = runs
+            runs.push({
               ratio: rate / rates[fm.name]![round]!,
               received: run.subscriber!.total,
               acknowledged: r.messages.acknowledged,
               dropped,
             })
+          }
           row([
-            name === P9_NAME ? `P9 #${round + 1}` : `P1 #${round + 1}`,
+            system === fm && kind ? `P9 #${round + 1}` : `P1 #${round + 1}`,
             name,
             forwarding
               ? `${fmt(run.subscriber!.perS)} msg/s forwarded (${fmt(r.messages.acknowledgedPerS)} acknowledged; ${fmt(run.subscriber!.total)} of ${fmt(r.messages.acknowledged)} delivered)`
@@ -569,9 +598,9 @@ async function main() {
           ])
         }
       }
-      if (p9.length > 0)
+      for (const [kind, runs] of Object.entries(p9))
         notes.push(
-          `P9: with a subscriber attached ingestion ran at ${p9.map((p) => `${p.ratio.toFixed(2)}×`).join(', ')} the P1 run just before it (round by round; target ≥ 0.8×); the subscriber (${SUBSCRIBER}) received ${p9.map((p) => `${fmt(p.received)} of ${fmt(p.acknowledged)}`).join(', ')} messages${p9.some((p) => p.dropped) ? ' and was disconnected' : ''}.`,
+          `P9 (${kind}): with the subscriber attached ingestion ran at ${runs.map((p) => `${p.ratio.toFixed(2)}×`).join(', ')} the P1 run just before it (round by round; target ≥ 0.8×); the subscriber received ${runs.map((p) => `${fmt(p.received)} of ${fmt(p.acknowledged)}`).join(', ')} messages${runs.some((p) => p.dropped) ? ' and was disconnected' : ''}.`,
         )
       const best = (name: string) => Math.max(...(rates[name] ?? [0]))
       p1Rate = best(fm.name)
@@ -593,7 +622,9 @@ async function main() {
             [other, credsOther],
           ] as const) {
             // --cost-subscriber: with P9's subscriber attached.
-            const subscriber = flag('--cost-subscriber') ? startSubscriber(system.mqttUrl) : null
+            const subscriber = flag('--cost-subscriber')
+              ? startSubscriber(system.mqttUrl, P9_SUBSCRIBERS[0])
+              : null
             if (subscriber) await sleep(300)
             const run = await flood(system, creds, { ...P1, rate, durationS: 8, verify: false }, subscriber)
             await subscriber?.stop()
