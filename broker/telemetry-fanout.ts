@@ -74,7 +74,9 @@ interface Outbox {
   frames: Buffer
   used: number
 }
-const OUTBOX_START_BYTES = 64 * 1024
+// Small enough to come from Node's buffer pool: a device subscribed to its own machine's topics gets its
+// own telemetry back, one outbox per device per turn; a busy subscriber's outbox doubles as it fills.
+const OUTBOX_START_BYTES = 2 * 1024
 
 /**
  * Wraps the instance's publish, subscribe and unsubscribe. Subscriptions are counted where Aedes registers
