@@ -196,9 +196,10 @@ async function startMosquitto(): Promise<System | null> {
 // Subscribers: Mosquitto's reference client (mosquitto_sub), which gets the most out of Mosquitto and is
 // what its P1 runs use, and `factory_cli subscribe`. P9 runs with each (`--p9-subscribers` to choose).
 type SubscriberKind = 'mosquitto_sub' | 'factory_cli'
-const P9_SUBSCRIBERS = (option('--p9-subscribers') ?? 'factory_cli,mosquitto_sub').split(
-  ',',
-) as SubscriberKind[]
+const P9_SUBSCRIBERS = (option('--p9-subscribers') ?? 'factory_cli,mosquitto_sub')
+  .split(',')
+  // Without Mosquitto's clients installed, P9 runs with factory_cli subscribe only.
+  .filter((kind) => kind !== 'mosquitto_sub' || existsSync(MOSQUITTO_SUB)) as SubscriberKind[]
 
 /** One clean-session QoS 1 subscriber on factories/#; `received()` is its latest count. */
 function startSubscriber(mqttUrl: string, kind: SubscriberKind = 'mosquitto_sub') {
