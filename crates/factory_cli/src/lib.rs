@@ -70,6 +70,18 @@ pub struct ApiArgs {
     pub http_timeout_s: f64,
 }
 
+/// Which broker to connect to (`flood`, `subscribe`).
+#[derive(Args, Debug, Clone)]
+pub struct MqttArgs {
+    /// MQTT broker address.
+    #[arg(
+        long,
+        env = "FACTORY_MQTT_URL",
+        default_value = "mqtt://127.0.0.1:1883"
+    )]
+    pub mqtt_url: String,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum QosArg {
     #[value(name = "0")]
@@ -80,13 +92,8 @@ pub enum QosArg {
 
 #[derive(Args, Debug, Clone)]
 pub struct FloodArgs {
-    /// MQTT broker address.
-    #[arg(
-        long,
-        env = "FACTORY_MQTT_URL",
-        default_value = "mqtt://127.0.0.1:1883"
-    )]
-    pub mqtt_url: String,
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
     /// Credentials file written by `provision`: one device (machine) per connection.
     #[arg(long, conflicts_with_all = ["username", "password", "topic"])]
     pub credentials: Option<PathBuf>,
@@ -264,13 +271,8 @@ pub struct SinkArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct SubscribeArgs {
-    /// MQTT broker address.
-    #[arg(
-        long,
-        env = "FACTORY_MQTT_URL",
-        default_value = "mqtt://127.0.0.1:1883"
-    )]
-    pub mqtt_url: String,
+    #[command(flatten)]
+    pub mqtt: MqttArgs,
     /// Topic filter to subscribe to.
     #[arg(long, short = 't', default_value = "factories/#")]
     pub topic: String,

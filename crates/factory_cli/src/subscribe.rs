@@ -12,7 +12,7 @@ use crate::flood::plan::parse_mqtt_url;
 use crate::{CliError, QosArg, SubscribeArgs};
 
 pub fn run(args: &SubscribeArgs) -> Result<(), CliError> {
-    let (host, port) = parse_mqtt_url(&args.mqtt_url)?;
+    let (host, port) = parse_mqtt_url(&args.mqtt.mqtt_url)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

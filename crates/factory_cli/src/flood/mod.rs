@@ -339,7 +339,7 @@ fn summarize(
     Report {
         schema: report::SCHEMA,
         config: ReportConfig {
-            mqtt_url: args.mqtt_url.clone(),
+            mqtt_url: args.mqtt.mqtt_url.clone(),
             connections: plan.connections.len(),
             qos: qos_number(plan.qos),
             batch: plan.batch,

@@ -47,7 +47,7 @@ impl Plan {
 
 /// Builds the plan. `ts_start_ms` is the first snapshot's timestamp (resolved by the caller).
 pub fn build(args: &FloodArgs, ts_start_ms: i64) -> Result<Plan, CliError> {
-    let (host, port) = parse_mqtt_url(&args.mqtt_url)?;
+    let (host, port) = parse_mqtt_url(&args.mqtt.mqtt_url)?;
     let file = args
         .credentials
         .as_deref()
