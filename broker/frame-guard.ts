@@ -99,13 +99,16 @@ export function guardFrames(
   acks: AckFilter | null = null,
 ): void {
   const scan = createFrameScanner(maxPacketBytes)
+  const found: number[] = []
   const read = socket.read.bind(socket)
   let rejected = false
   socket.read = (size?: number) => {
     if (rejected) return null
     const chunk = read(size) as Buffer | null
     if (!chunk) return chunk
-    const dropping: number[] | undefined = acks?.active() ? [] : undefined
+    // Reused across reads: a publishing device's reads rarely hold a PUBACK.
+    found.length = 0
+    const dropping = acks?.active() ? found : undefined
     if (!scan(chunk, dropping)) {
       rejected = true
       onReject()

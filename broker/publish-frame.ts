@@ -42,10 +42,3 @@ export function writePublish(
   }
   return at + payload.copy(frame, at)
 }
-
-/** One PUBLISH frame in a buffer of its own. */
-export function encodePublish(topic: Buffer, payload: Buffer, qos: 0 | 1, messageId: number): Buffer {
-  const frame = Buffer.allocUnsafe(publishFrameBytes(topic, payload, qos))
-  writePublish(frame, 0, topic, payload, qos, messageId)
-  return frame
-}

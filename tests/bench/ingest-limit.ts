@@ -202,7 +202,7 @@ const P9_SUBSCRIBERS = (option('--p9-subscribers') ?? 'factory_cli,mosquitto_sub
   .filter((kind) => kind !== 'mosquitto_sub' || existsSync(MOSQUITTO_SUB)) as SubscriberKind[]
 
 /** One clean-session QoS 1 subscriber on factories/#; `received()` is its latest count. */
-function startSubscriber(mqttUrl: string, kind: SubscriberKind = 'mosquitto_sub') {
+function startSubscriber(mqttUrl: string, kind: SubscriberKind) {
   const { hostname, port } = new URL(mqttUrl)
   const child =
     kind === 'mosquitto_sub'
@@ -624,7 +624,7 @@ async function main() {
           ] as const) {
             // --cost-subscriber: with P9's subscriber attached.
             const subscriber = flag('--cost-subscriber')
-              ? startSubscriber(system.mqttUrl, P9_SUBSCRIBERS[0])
+              ? startSubscriber(system.mqttUrl, P9_SUBSCRIBERS[0] ?? 'factory_cli')
               : null
             if (subscriber) await sleep(300)
             const run = await flood(system, creds, { ...P1, rate, durationS: 8, verify: false }, subscriber)
@@ -696,7 +696,7 @@ async function main() {
       for (const [system, creds, base] of targets) {
         const points: CurvePoint[] = []
         for (const fraction of CURVE_FRACTIONS) {
-          const subscriber = system === mosquitto ? startSubscriber(system.mqttUrl) : null
+          const subscriber = system === mosquitto ? startSubscriber(system.mqttUrl, 'mosquitto_sub') : null
           if (subscriber) await sleep(300)
           const run = await flood(
             system,

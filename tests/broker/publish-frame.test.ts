@@ -1,14 +1,22 @@
-// encodePublish writes the same bytes as mqtt-packet (the encoder Aedes uses) for every topic, payload
-// size (all four remaining-length widths), QoS and packet identifier.
+// writePublish writes the same bytes as mqtt-packet (the encoder Aedes uses) for every topic, payload
+// size (all four remaining-length widths), QoS and packet identifier, and exactly publishFrameBytes of them.
 import fc from 'fast-check'
 import mqttPacket from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import { encodePublish } from '../../broker/publish-frame.ts'
+import { publishFrameBytes, writePublish } from '../../broker/publish-frame.ts'
+
+/** The frame written after a byte of something else, so the offset is exercised too. */
+function encodePublish(topic: Buffer, payload: Buffer, qos: 0 | 1, messageId: number): Buffer {
+  const out = Buffer.alloc(1 + publishFrameBytes(topic, payload, qos))
+  const end = writePublish(out, 1, topic, payload, qos, messageId)
+  expect(end).toBe(out.length)
+  return out.subarray(1)
+}
 
 const reference = (topic: string, payload: Buffer, qos: 0 | 1, messageId: number) =>
   mqttPacket.generate({ cmd: 'publish', topic, payload, qos, messageId, dup: false, retain: false })
 
-describe('encodePublish', () => {
+describe('writePublish', () => {
   it('matches mqtt-packet at each remaining-length width', () => {
     const topic = 'factories/plant-1/machines/press-1/telemetry'
     for (const size of [0, 60, 127 - 48, 200, 16_383 - 48, 20_000, 2_097_151 - 48, 2_100_000])
