@@ -1,7 +1,7 @@
-// Device credentials and API tokens: issued here, stored as scrypt hashes, verified against fresh rows.
+// Device credentials and API tokens: issued here, stored only as hashes, verified against fresh rows.
 import type { Sqlite } from './connection.ts'
 import { StorageError, translateSqliteError } from './errors.ts'
-import { createVerificationCache, generateSecret, hashSecret } from './secrets.ts'
+import { createVerificationCache, issueSecret } from './secrets.ts'
 import type { ApiToken, DeviceIdentity, IssuedCredential, TokenScope } from './types.ts'
 
 interface CredentialRow {
@@ -69,8 +69,7 @@ export function createAccess(db: Sqlite) {
       const keys = q.machineKeys.get(machineId) as { machine_key: string; factory_key: string } | undefined
       if (!keys) throw new StorageError('DB_NOT_FOUND', `machine ${machineId} not found`)
       const username = deviceUsername(keys.factory_key, keys.machine_key)
-      const password = generateSecret()
-      const hash = await hashSecret(password)
+      const { secret: password, stored: hash } = issueSecret()
       try {
         db.transaction(() => {
           const now = Date.now()
@@ -105,8 +104,7 @@ export function createAccess(db: Sqlite) {
 
     /** Creates an API token; the returned secret is the only copy. */
     async createToken(name: string, scope: TokenScope): Promise<{ token: ApiToken; secret: string }> {
-      const secret = generateSecret()
-      const hash = await hashSecret(secret)
+      const { secret, stored: hash } = issueSecret()
       const row = q.insertToken.get(name, scope, hash, Date.now()) as TokenRow
       return { token: toToken(row), secret: `fm_${row.id}_${secret}` }
     },

@@ -108,7 +108,7 @@ export function registerMachineRoutes(app: ApiApp, storage: Storage): void {
       path: '/api/v1/machines/{machineId}/credentials',
       tags,
       summary: "Issue or rotate the machine's MQTT password (the previous one stops working at once)",
-      description: 'The password appears only in this response; only a scrypt hash of it is stored.',
+      description: 'The password appears only in this response; only a salted hash of it is stored.',
       request: { params },
       responses: { 201: json(Credential, 'The new credential'), ...errorResponses(404) },
     }),
