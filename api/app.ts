@@ -44,6 +44,7 @@ export interface ApiOptions {
 export type ApiApp = OpenAPIHono<AuthEnv>
 
 const STORAGE_STATUS: Record<StorageError['code'], ApiErrorCode> = {
+  DB_BUSY: 'API_STORAGE_UNAVAILABLE',
   DB_CONFLICT: 'API_RESOURCE_CONFLICT',
   DB_NOT_FOUND: 'API_NOT_FOUND',
   DB_WRITE_FAILED: 'API_STORAGE_UNAVAILABLE',

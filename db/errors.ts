@@ -1,6 +1,6 @@
 // Storage errors callers can act on, each with a stable code (listed in docs/errors.md).
 
-export const STORAGE_ERROR_CODES = ['DB_CONFLICT', 'DB_NOT_FOUND', 'DB_WRITE_FAILED'] as const
+export const STORAGE_ERROR_CODES = ['DB_BUSY', 'DB_CONFLICT', 'DB_NOT_FOUND', 'DB_WRITE_FAILED'] as const
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number]
 
 export class StorageError extends Error {

@@ -1,5 +1,6 @@
 // Run history of the scheduler's jobs, and the housekeeping statements those jobs run.
 import type { Sqlite } from './connection.ts'
+import { StorageError } from './errors.ts'
 
 export type JobResult = 'running' | 'ok' | 'error'
 
@@ -60,12 +61,15 @@ export function createJobStore(db: Sqlite) {
 
   // Run records are written from the broker's thread: waiting for the writer's lock there (up to the busy
   // timeout, 5 s by default) stopped all MQTT traffic under overload. They never wait: a record that meets
-  // the lock throws SQLITE_BUSY at once, and the scheduler skips or logs that run.
+  // the lock fails at once (DB_BUSY), and the scheduler skips or logs that run.
   const busyTimeoutMs = db.pragma('busy_timeout', { simple: true }) as number
   const withoutWaiting = <T>(write: () => T): T => {
     db.pragma('busy_timeout = 0')
     try {
       return write()
+    } catch (error) {
+      if ((error as { code?: string } | null)?.code !== 'SQLITE_BUSY') throw error
+      throw new StorageError('DB_BUSY', 'the database is busy: another connection holds the write lock')
     } finally {
       db.pragma(`busy_timeout = ${busyTimeoutMs}`)
     }

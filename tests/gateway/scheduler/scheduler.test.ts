@@ -14,13 +14,23 @@ let storage: Storage
 let clock: ManualClock
 let scheduler: Scheduler
 const skipped: string[] = []
+/** What the scheduler logged at warn and above: [level, msg, code]. */
+const logged: [number, string, string | undefined][] = []
 
 /** A scheduler recording into `storage`, counting skipped runs in `skipped`. */
 const newScheduler = () =>
   createScheduler({
     clock,
     recorder: storage.jobs,
-    logger: pino({ level: 'silent' }),
+    logger: pino(
+      { level: 'warn' },
+      {
+        write(line: string) {
+          const { level, msg, code } = JSON.parse(line) as { level: number; msg: string; code?: string }
+          logged.push([level, msg, code])
+        },
+      },
+    ),
     metrics: { observe: () => {}, skipped: (job) => skipped.push(job) },
   })
 
@@ -29,6 +39,7 @@ beforeEach(() => {
   storage = openStorage({ dataDir, synchronous: 'NORMAL', busyTimeoutMs: 5000 })
   clock = createManualClock(T0)
   skipped.length = 0
+  logged.length = 0
   scheduler = newScheduler()
 })
 afterEach(async () => {
@@ -152,10 +163,12 @@ describe('scheduler', () => {
     writer.exec('COMMIT')
     writer.close()
     await clock.advance(1000)
-    expect([seen, skipped, storage.jobs.listRuns('tick').map((r) => r.startedMs)]).toEqual([
+    expect([seen, skipped, storage.jobs.listRuns('tick').map((r) => r.startedMs), logged]).toEqual([
       [T0 + 2000],
       ['tick'],
       [T0 + 2000],
+      // Expected under heavy ingest: a warning naming the cause, not an error.
+      [[40, 'database busy; this job run is skipped', 'DB_BUSY']],
     ])
   })
 })
