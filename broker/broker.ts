@@ -9,6 +9,7 @@ import { startListeners, type TlsMaterial } from './listeners.ts'
 import { createReadAhead } from './read-ahead.ts'
 import { countedError, type RefusalDetail, type RefusalReason, refusalForClientError } from './refusals.ts'
 import { installTelemetryFanout } from './telemetry-fanout.ts'
+import { takeOverTelemetry } from './telemetry-path.ts'
 import { canSubscribe, classifyPublish, type MachineAddress, telemetryTopic } from './topics.ts'
 import { coalesceWrites } from './write-coalescing.ts'
 
@@ -195,6 +196,62 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   }
 
   const readAhead = createReadAhead(MAX_READ_AHEAD)
+
+  type PublishCallback = (error?: Error | null) => void
+  const denyPublish = (reason: RefusalReason, client: Client, topic: string, callback: PublishCallback) => {
+    refuse(reason, client, { topic })
+    callback(countedError(new Error(reason)))
+  }
+
+  /** An allowed publish: telemetry goes to the gateway (its callback, the PUBACK, follows the commit). */
+  const admitPublish = (
+    client: Client,
+    device: DeviceIdentity | undefined,
+    kind: string,
+    packet: PublishPacket,
+    callback: PublishCallback,
+  ) => {
+    // Anonymous development clients may publish anywhere but $ topics; nothing they send is stored.
+    if (!device || kind !== 'telemetry') return callback(null)
+    if (uncommitted.tryTake(device.machineId)) return commitTelemetry(client, device, packet, true, callback)
+    uncommitted.run(device.machineId, (release) =>
+      commitTelemetry(client, device, packet, false, (error) => {
+        release()
+        callback(error)
+      }),
+    )
+  }
+
+  /** `slot`: the publish holds a slot of `uncommitted` taken with tryTake, given back before the callback. */
+  const commitTelemetry = (
+    client: Client,
+    device: DeviceIdentity,
+    packet: PublishPacket,
+    slot: boolean,
+    callback: PublishCallback,
+  ) => {
+    if (client.closed) {
+      if (slot) uncommitted.give(device.machineId)
+      return callback(countedError(new Error('client closed while waiting for a commit')))
+    }
+    fanout.markTelemetry(packet)
+    const early = readAhead.hold(client)
+    options.onTelemetry(
+      {
+        device,
+        clientId: client.id,
+        topic: packet.topic,
+        payload: packet.payload as Buffer,
+        receivedMs: Date.now(),
+      },
+      (error) => {
+        if (early) readAhead.settle(client)
+        if (slot) uncommitted.give(device.machineId)
+        callback(error)
+      },
+    )
+  }
+
   const aedes = await Aedes.createBroker({
     // Device client ids are "<factory>.<machine>", longer than the 23 characters MQTT 3.1.1 guarantees.
     maxClientsIdLength: 160,
@@ -260,12 +317,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null)
       const topic = packet.topic
-      const deny = (reason: RefusalReason) => {
-        refuse(reason, client, { topic })
-        callback(countedError(new Error(reason)))
-      }
       const tooBig = checkTopicLimits(topic, limits)
-      if (tooBig) return deny(tooBig)
+      if (tooBig) return denyPublish(tooBig, client, topic, callback)
       const device = devices.get(client)
       const kind = device
         ? topic === ownTelemetryTopic(device)
@@ -274,38 +327,17 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
         : topic.startsWith('$')
           ? 'ACL_TOPIC_RESERVED'
           : 'other-own'
-      if (kind !== 'telemetry' && kind !== 'status' && kind !== 'other-own') return deny(kind)
+      if (kind !== 'telemetry' && kind !== 'status' && kind !== 'other-own')
+        return denyPublish(kind, client, topic, callback)
+      const decision = publishLimiter.take(device ? device.machineId : `anonymous:${client.id}`)
+      // The common case creates no closure here: nothing of this call stays alive while the commit runs.
+      if (decision.kind === 'go') return admitPublish(client, device, kind, packet, callback)
       applyRate(
-        publishLimiter.take(device ? device.machineId : `anonymous:${client.id}`),
+        decision,
         'publish',
         client,
-        () => {
-          // Anonymous development clients may publish anywhere but $ topics; nothing they send is stored.
-          if (!device || kind !== 'telemetry') return callback(null)
-          uncommitted.run(device.machineId, (release) => {
-            if (client.closed) {
-              release()
-              return callback(countedError(new Error('client closed while waiting for a commit')))
-            }
-            fanout.markTelemetry(packet)
-            const early = readAhead.hold(client)
-            options.onTelemetry(
-              {
-                device,
-                clientId: client.id,
-                topic,
-                payload: packet.payload as Buffer,
-                receivedMs: Date.now(),
-              },
-              (error) => {
-                if (early) readAhead.settle(client)
-                release()
-                callback(error)
-              },
-            )
-          })
-        },
-        () => deny('MQTT_PUBLISH_RATE_EXCEEDED'),
+        () => admitPublish(client, device, kind, packet, callback),
+        () => denyPublish('MQTT_PUBLISH_RATE_EXCEEDED', client, topic, callback),
         () => callback(countedError(new Error('client closed while throttled'))),
       )
     },
@@ -345,6 +377,8 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     const sessions = sessionsPerMachine.get(device.machineId) ?? new Set<Client>()
     sessionsPerMachine.set(device.machineId, sessions.add(client))
     if (sessions.size === 1) options.onDeviceStatus(device.machineId, 'online', Date.now())
+    const topic = ownTelemetryTopic(device)
+    if (topic !== null) takeOverTelemetry(client, topic)
   })
   aedes.on('clientDisconnect', release)
   // A connection that sends garbage makes Aedes report an error per queued packet; one refusal is counted.

@@ -78,33 +78,55 @@ export function createConcurrencyCap<K>(maxPerKey: number) {
     waiting: (() => void)[]
   }
   const slots = new Map<K, Slots>()
+  /** Gives back one slot of `key`: the next waiting task starts in it. */
+  const give = (key: K): void => {
+    if (maxPerKey <= 0) return
+    const slot = slots.get(key)
+    if (!slot) return
+    slot.active--
+    const next = slot.waiting.shift()
+    if (next) next()
+    else if (slot.active === 0) slots.delete(key)
+  }
+  const slotOf = (key: K): Slots => {
+    let slot = slots.get(key)
+    if (!slot) {
+      slot = { active: 0, waiting: [] }
+      slots.set(key, slot)
+    }
+    return slot
+  }
   return {
     run(key: K, task: (release: () => void) => void): void {
       if (maxPerKey <= 0) {
         task(() => {})
         return
       }
-      let entry = slots.get(key)
-      if (!entry) {
-        entry = { active: 0, waiting: [] }
-        slots.set(key, entry)
-      }
-      const slot = entry
+      const slot = slotOf(key)
       const start = () => {
         slot.active++
         let released = false
         task(() => {
           if (released) return
           released = true
-          slot.active--
-          const next = slot.waiting.shift()
-          if (next) next()
-          else if (slot.active === 0) slots.delete(key)
+          give(key)
         })
       }
       if (slot.active < maxPerKey) start()
       else slot.waiting.push(start)
     },
+    /**
+     * Takes a slot at once if one is free (then nobody is waiting either), with no task or closure; the
+     * caller gives it back with `give` exactly once. False: the cap is full, use `run` to wait in line.
+     */
+    tryTake(key: K): boolean {
+      if (maxPerKey <= 0) return true
+      const slot = slotOf(key)
+      if (slot.active >= maxPerKey) return false
+      slot.active++
+      return true
+    },
+    give,
   }
 }
 

@@ -41,6 +41,24 @@ describe('telemetry ingest', () => {
     await client.endAsync()
   })
 
+  it('stores telemetry sent at QoS 0, 1 and 2 and retained, each acknowledged after its commit', async () => {
+    // QoS 0 and 1 take the broker's own telemetry path; QoS 2 and retained messages go through Aedes.
+    const lathe = await provisionMachine(svc.api, { machineKey: 'lathe-qos', sensors: [{ key: 'temp' }] })
+    const client = await device(lathe)
+    const snapshot = (i: number) => JSON.stringify({ ts: T0 + i, values: { temp: i } })
+    client.publish(lathe.telemetryTopic, snapshot(0), { qos: 0 })
+    await client.publishAsync(lathe.telemetryTopic, snapshot(1), { qos: 1 })
+    await client.publishAsync(lathe.telemetryTopic, snapshot(2), { qos: 2 })
+    await client.publishAsync(lathe.telemetryTopic, snapshot(3), { qos: 1, retain: true })
+    await client.publishAsync(lathe.telemetryTopic, snapshot(4), { qos: 0 })
+    await client.publishAsync(lathe.telemetryTopic, snapshot(5), { qos: 1 })
+    // One connection's messages commit in order, so the last PUBACK covers the QoS 0 messages before it.
+    expect(await readings(lathe.sensors['temp']!)).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => ({ tsMs: T0 + i, value: i })),
+    )
+    await client.endAsync()
+  })
+
   it('stores a batch of snapshots with ISO and numeric timestamps', async () => {
     const client = await device(press)
     const iso = new Date(T0 + 2000).toISOString()
