@@ -30,41 +30,33 @@ interface ParsingClient {
 }
 
 /** PUBACK for a packet identifier: fixed header 0x40, remaining length 2 (valid in MQTT 3.1.1 and 5). */
-export function pubackFrame(messageId: number): Buffer {
+function pubackFrame(messageId: number): Buffer {
   return Buffer.from([0x40, 2, messageId >> 8, messageId & 0xff])
 }
 
-/** Takes over `topic`'s telemetry publishes of this connected client; false if the parser is not Aedes'. */
-export function takeOverTelemetry(client: Client, topic: string): boolean {
+/** Takes over `topic`'s telemetry publishes of this connected client (left to Aedes if its parser differs). */
+export function takeOverTelemetry(client: Client, topic: string): void {
   const c = client as unknown as ParsingClient
   const parser = c._parser
   const listeners = parser.listeners('packet')
-  if (listeners.length !== 1) return false
+  if (listeners.length !== 1) return
   const aedesEnqueue = listeners[0] as (this: unknown, packet: unknown) => void
   const next = (error?: Error | null) => c._nextBatch(error)
   const publish = (packet: PublishPacket) => c.broker.publish(packet, client, next)
 
   parser.removeListener('packet', aedesEnqueue)
-  parser.on('packet', function telemetryFirst(this: unknown, packet: PublishPacket | { cmd: string }) {
-    if (
-      packet.cmd !== 'publish' ||
-      (packet as PublishPacket).topic !== topic ||
-      (packet as PublishPacket).qos > 1 ||
-      (packet as PublishPacket).retain ||
-      !c.connected
-    )
+  parser.on('packet', function telemetryFirst(this: unknown, packet: PublishPacket) {
+    if (packet.cmd !== 'publish' || packet.topic !== topic || packet.qos > 1 || packet.retain || !c.connected)
       return aedesEnqueue.call(this, packet)
-    const publishPacket = packet as PublishPacket
     c._parsingBatch++
     c._keepaliveTimer?.refresh()
-    c.broker.authorizePublish(client, publishPacket, (error) => {
+    c.broker.authorizePublish(client, packet, (error) => {
       if (error) return next(error)
-      if (publishPacket.qos === 0) return publish(publishPacket)
+      if (packet.qos === 0) return publish(packet)
       if (!c.connected) return next(new Error('connection closed'))
       // As Aedes' write: past the connection's buffered limit, publish (and the next read) wait for drain.
-      if (c.conn.write(pubackFrame(publishPacket.messageId!))) return publish(publishPacket)
-      c.waitForDrain((drainError) => (drainError ? next(drainError) : publish(publishPacket)))
+      if (c.conn.write(pubackFrame(packet.messageId!))) return publish(packet)
+      c.waitForDrain((drainError) => (drainError ? next(drainError) : publish(packet)))
     })
   })
-  return true
 }
