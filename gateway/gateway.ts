@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { MachineStatus } from '../db/index.ts'
 import type { CheckpointWorkerOptions } from './checkpoint-worker.ts'
 import { INGEST_ERROR_CODES, IngestError } from './errors.ts'
+import { createReleaseSlices } from './release-slices.ts'
 import type {
   AlertReply,
   AlertRequest,
@@ -45,9 +46,8 @@ interface Pending {
 
 // Two batches in flight: while one commits, the next already waits in the writer's queue.
 const MAX_BATCHES_IN_FLIGHT = 2
-// Each released callback runs Aedes' PUBACK write and publish chain (~10-20 µs); a whole batch of
-// thousands at once held the broker thread for tens of milliseconds. Slices let socket reads and timers in.
-const RELEASE_SLICE = 256
+/** Committed batches' callbacks released per event-loop turn (release-slices.ts says why by device). */
+const RELEASE_SLICE = { devicesPerSlice: 64, messagesPerSlice: 1024 }
 
 export interface Gateway {
   ingest(message: IngestMessage, done: IngestCallback): void
@@ -106,9 +106,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let flushScheduled = false
   let alive = true
   let closing: (() => void) | null = null
-  // Committed or failed batches whose callbacks are still being released, oldest first (PUBACK order).
-  const releasing: { batch: Pending[]; error: Error | null; at: number }[] = []
-  let releaseScheduled = false
+  // Committed or failed batches whose callbacks are still being released, oldest first (PUBACK order per device).
+  const releasing = createReleaseSlices<Pending>(RELEASE_SLICE)
 
   const send = (message: ToWriter, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer)
 
@@ -182,28 +181,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     setImmediate(flush)
   }
 
-  const releaseSlice = () => {
-    releaseScheduled = false
-    let budget = RELEASE_SLICE
-    while (budget > 0 && releasing.length > 0) {
-      const head = releasing[0]!
-      const end = Math.min(head.batch.length, head.at + budget)
-      for (let i = head.at; i < end; i++) head.batch[i]!.done(head.error)
-      budget -= end - head.at
-      head.at = end
-      if (end === head.batch.length) releasing.shift()
-    }
-    if (releasing.length > 0) {
-      releaseScheduled = true
-      setImmediate(releaseSlice)
-    }
-  }
-
-  const release = (batch: Pending[], error: Error | null) => {
-    releasing.push({ batch, error, at: 0 })
-    if (!releaseScheduled) releaseSlice()
-  }
-
   const failAll = (error: Error) => {
     for (const batch of inFlight.values()) for (const p of batch) p.done(error)
     inFlight.clear()
@@ -216,7 +193,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     inFlight.delete(done.id)
     const rejects = Object.values(done.rejectsByReason).reduce((a, b) => a + b, 0)
     if (done.ok) {
-      release(batch, null)
+      releasing.release(batch, null)
       const entry = {
         batch: done.id,
         messages: batch.length,
@@ -237,7 +214,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         { batch: done.id, messages: batch.length, err: done.error },
         'batch commit failed; no PUBACK sent',
       )
-      release(batch, error)
+      releasing.release(batch, error)
     }
     options.onBatch?.(done, batch.length)
     if (queue.length > 0 || statuses.length > 0) flush()
@@ -322,7 +299,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       if (!alive) return stopCheckpointer()
       // Let everything queued commit first, then checkpoint and close in the writer thread.
-      while (queue.length > 0 || inFlight.size > 0 || releasing.length > 0) {
+      while (queue.length > 0 || inFlight.size > 0 || releasing.waiting() > 0) {
         flush()
         await new Promise((resolve) => setTimeout(resolve, 5))
       }
