@@ -115,6 +115,36 @@ function procStat(pid: number, thread?: number): { cpuS: number; rssMb: number }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Busy share of all CPUs over `ms`, from /proc/stat (user, nice, system, irq, softirq, steal). */
+async function machineBusy(ms: number): Promise<number> {
+  const sample = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    const idle = f[3]! + f[4]!
+    return { idle, total: f.slice(0, 8).reduce((a, b) => a + b, 0) }
+  }
+  const a = sample()
+  await sleep(ms)
+  const b = sample()
+  return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0
+}
+
+/** A flood starts once the machine is quiet (≤ 15% busy over half a second), at most 30 s after the last. */
+const QUIET_BUSY_SHARE = 0.15
+const QUIET_WAIT_MAX_MS = 30_000
+
+/**
+ * Before each measured flood, the work left by the one before it (a server's writer paying its compaction
+ * debt, a subscriber draining) must not run into it, or with --compare one system would share the CPUs with
+ * the other's after-work. Returns how long it waited.
+ */
+async function waitForQuiet(): Promise<number> {
+  const startedMs = Date.now()
+  while (Date.now() - startedMs < QUIET_WAIT_MAX_MS && (await machineBusy(500)) > QUIET_BUSY_SHARE) {
+    // keep sampling
+  }
+  return Date.now() - startedMs
+}
 const exited = (child: ChildProcess) =>
   child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve))
 
@@ -310,6 +340,9 @@ async function flood(
     ...(f.rampS ? ['--ramp-s', String(f.rampS)] : []),
     ...(verify ? system.apiArgs : ['--no-verify']),
   ]
+  const quietWaitMs = await waitForQuiet()
+  if (quietWaitMs >= 1000)
+    console.log(`(${system.name}: waited ${(quietWaitMs / 1000).toFixed(1)} s for a quiet machine)`)
   const generator = spawn(cli, floodArgs, { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   generator.stdout!.on('data', (chunk: Buffer) => {
@@ -832,7 +865,7 @@ async function main() {
 
   const loadAfter = loadavg()[0]!
   const lines = [
-    `Command: \`npx just bench-ingest\` (\`node --import tsx tests/bench/ingest-limit.ts${quick ? ' --quick' : ''}\`): ${RUN_S} s floods, factory_cli flood as the load generator for every system, servers as separate processes, rate limits off (\`FACTORY_MQTT_PUBLISH_RATE_PER_S=0\`, \`FACTORY_MQTT_CONNECT_RATE_PER_IP_PER_MIN=0\`). Load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on 2 cores.`,
+    `Command: \`npx just bench-ingest\` (\`node --import tsx tests/bench/ingest-limit.ts${quick ? ' --quick' : ''}\`): ${RUN_S} s floods, factory_cli flood as the load generator for every system, servers as separate processes, each flood starting once the machine is at most ${Math.round(QUIET_BUSY_SHARE * 100)}% busy (at most ${QUIET_WAIT_MAX_MS / 1000} s after the last), rate limits off (\`FACTORY_MQTT_PUBLISH_RATE_PER_S=0\`, \`FACTORY_MQTT_CONNECT_RATE_PER_IP_PER_MIN=0\`). Load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on 2 cores.`,
     '',
     '| run | system | throughput | PUBACK p99 | event-loop p99 | peak RSS | CPU (% of one core) | proof |',
     '|---|---|---|---|---|---|---|---|',
