@@ -140,11 +140,11 @@ const QUIET_WAIT_MAX_MS = 30_000
  */
 async function waitForQuiet(): Promise<number> {
   const startedMs = Date.now()
-  while (Date.now() - startedMs < QUIET_WAIT_MAX_MS && (await machineBusy(500)) > QUIET_BUSY_SHARE) {
-    // keep sampling
-  }
+  let busy = await machineBusy(500)
+  while (busy > QUIET_BUSY_SHARE && Date.now() - startedMs < QUIET_WAIT_MAX_MS) busy = await machineBusy(500)
   return Date.now() - startedMs
 }
+
 const exited = (child: ChildProcess) =>
   child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve))
 
