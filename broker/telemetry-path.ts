@@ -6,14 +6,15 @@
 // eight times a second (performance.md, "Garbage collection under P1"). The steps are the same and run in
 // the same order: the broker's authorizePublish hook (limits, rate, the commit), then the PUBACK, then
 // publish (which for telemetry is broker/telemetry-fanout.ts), then the next socket read. Every other
-// packet (QoS 2, retained, other topics, anything before the CONNACK) goes through Aedes as before.
-import type { EventEmitter } from 'node:events'
+// packet (QoS 2, retained, other topics, anything before the CONNACK) goes through Aedes as before. The
+// telemetry frames themselves are read from the socket's bytes (telemetry-parse.ts), not by mqtt-packet.
 import type { Duplex } from 'node:stream'
 import type { Client, PublishPacket } from 'aedes'
+import { type MqttParser, readTelemetryFirst } from './telemetry-parse.ts'
 
 /** The parts of an Aedes client (lib/client.js) the parser's listener reads and advances. */
 interface ParsingClient {
-  _parser: EventEmitter
+  _parser: MqttParser
   /** Packets of the current read still being handled; the socket is read again when it reaches 0. */
   _parsingBatch: number
   /** Counts one packet done (or reports its error) and reads the next chunk when none is left. */
@@ -59,4 +60,5 @@ export function takeOverTelemetry(client: Client, topic: string): void {
       c.waitForDrain((drainError) => (drainError ? next(drainError) : publish(packet)))
     })
   })
+  readTelemetryFirst(parser, topic)
 }
