@@ -21,7 +21,8 @@ export interface DeviceIdentity extends MachineAddress {
 }
 
 export interface TelemetryMessage {
-  device: DeviceIdentity
+  /** The publishing device's machine. */
+  machineId: number
   clientId: string
   topic: string
   payload: Buffer
@@ -238,7 +239,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     const early = readAhead.hold(client)
     options.onTelemetry(
       {
-        device,
+        machineId: device.machineId,
         clientId: client.id,
         topic: packet.topic,
         payload: packet.payload as Buffer,

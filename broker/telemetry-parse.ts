@@ -67,12 +67,17 @@ export function readTelemetry(
 }
 
 /**
- * Makes `parser` emit the telemetry publishes on `topicName` itself, frame by frame in arrival order,
- * and hand every other frame to mqtt-packet one whole frame at a time, so mqtt-packet is left holding
+ * Makes `parser` hand the telemetry publishes on `topicName` to `onTelemetry` itself (not through its
+ * 'packet' event: EventEmitter's emit builds an arguments array per call), frame by frame in arrival
+ * order, and every other frame to mqtt-packet one whole frame at a time, so mqtt-packet is left holding
  * bytes only when a chunk ends inside a frame (it then parses until it holds none again). MQTT 5
  * (properties after the packet identifier) is left to mqtt-packet.
  */
-export function readTelemetryFirst(parser: MqttParser, topicName: string): void {
+export function readTelemetryFirst(
+  parser: MqttParser,
+  topicName: string,
+  onTelemetry: (packet: PublishPacket) => void,
+): void {
   const topic = Buffer.from(topicName, 'utf8')
   const parseFrames = parser.parse
   const parseChunk = (buf: Buffer): void => {
@@ -88,7 +93,7 @@ export function readTelemetryFirst(parser: MqttParser, topicName: string): void 
         return
       }
       const packet = readTelemetry(buf, at, end, topic, topicName)
-      if (packet) parser.emit('packet', packet)
+      if (packet) onTelemetry(packet)
       else {
         parseFrames.call(parser, buf.subarray(at, end))
         if (parser.error) return

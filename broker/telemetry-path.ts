@@ -32,7 +32,11 @@ interface ParsingClient {
 
 /** PUBACK for a packet identifier: fixed header 0x40, remaining length 2 (valid in MQTT 3.1.1 and 5). */
 function pubackFrame(messageId: number): Buffer {
-  return Buffer.from([0x40, 2, messageId >> 8, messageId & 0xff])
+  const frame = Buffer.allocUnsafe(4)
+  frame[0] = 0x40
+  frame[1] = 2
+  frame.writeUInt16BE(messageId, 2)
+  return frame
 }
 
 /** Takes over `topic`'s telemetry publishes of this connected client (left to Aedes if its parser differs). */
@@ -45,10 +49,7 @@ export function takeOverTelemetry(client: Client, topic: string): void {
   const next = (error?: Error | null) => c._nextBatch(error)
   const publish = (packet: PublishPacket) => c.broker.publish(packet, client, next)
 
-  parser.removeListener('packet', aedesEnqueue)
-  parser.on('packet', function telemetryFirst(this: unknown, packet: PublishPacket) {
-    if (packet.cmd !== 'publish' || packet.topic !== topic || packet.qos > 1 || packet.retain || !c.connected)
-      return aedesEnqueue.call(this, packet)
+  const handle = (packet: PublishPacket) => {
     c._parsingBatch++
     c._keepaliveTimer?.refresh()
     c.broker.authorizePublish(client, packet, (error) => {
@@ -59,6 +60,18 @@ export function takeOverTelemetry(client: Client, topic: string): void {
       if (c.conn.write(pubackFrame(packet.messageId!))) return publish(packet)
       c.waitForDrain((drainError) => (drainError ? next(drainError) : publish(packet)))
     })
+  }
+  const isOwnTelemetry = (packet: PublishPacket) =>
+    packet.cmd === 'publish' && packet.topic === topic && packet.qos <= 1 && !packet.retain && c.connected
+
+  parser.removeListener('packet', aedesEnqueue)
+  // Frames mqtt-packet parsed (a chunk that ended inside a telemetry frame, MQTT 5) are checked here.
+  parser.on('packet', function telemetryFirst(this: unknown, packet: PublishPacket) {
+    if (isOwnTelemetry(packet)) handle(packet)
+    else aedesEnqueue.call(this, packet)
   })
-  readTelemetryFirst(parser, topic)
+  readTelemetryFirst(parser, topic, (packet) => {
+    if (c.connected) handle(packet)
+    else aedesEnqueue.call(parser, packet)
+  })
 }

@@ -15,7 +15,13 @@ export function coalesceWrites(stream: Duplex): void {
     stream.uncork()
   }
   const write = stream.write
-  stream.write = function coalescedWrite(this: Duplex, ...args: Parameters<Duplex['write']>) {
+  // Named parameters, not rest arguments: this runs once per PUBACK and each rest array is garbage.
+  stream.write = function coalescedWrite(
+    this: Duplex,
+    chunk: unknown,
+    encoding?: unknown,
+    callback?: unknown,
+  ) {
     if (!corked && !stream.destroyed) {
       corked = true
       stream.cork()
@@ -24,6 +30,9 @@ export function coalesceWrites(stream: Duplex): void {
     // While corked, "buffer full" would come after 16 KiB, that is after a fraction of one turn's packets to a
     // busy subscriber, and Aedes would wait for 'drain' before each next delivery. Up to the limit the
     // buffer leaves with the next turn's writev; beyond it Aedes waits (and its drain timeout applies).
-    return write.apply(this, args) || stream.writableLength < BUFFERED_LIMIT_BYTES
+    return (
+      write.call(this, chunk, encoding as BufferEncoding, callback as () => void) ||
+      stream.writableLength < BUFFERED_LIMIT_BYTES
+    )
   } as Duplex['write']
 }
