@@ -19,14 +19,15 @@ export function createFrameScanner(maxPacketBytes: number) {
   let lengthBytes = 0
   let header = 0
   let bodyBytes = 0
+  // A function of the scanner, not of each call: one closure per socket read was garbage on the hot path.
+  const complete = (start: number, end: number, acks: number[] | undefined) => {
+    state = EXPECT_HEADER
+    if (acks && start >= 0 && header === PUBACK && bodyBytes === 2) acks.push(start, end)
+  }
   return (chunk: Uint8Array, acks?: number[]): boolean => {
     let i = 0
     // Where the current frame started in this chunk; -1 when it began in an earlier one.
     let start = -1
-    const complete = () => {
-      state = EXPECT_HEADER
-      if (acks && start >= 0 && header === PUBACK && bodyBytes === 2) acks.push(start, i)
-    }
     while (i < chunk.length) {
       if (state === EXPECT_HEADER) {
         start = i
@@ -47,13 +48,13 @@ export function createFrameScanner(maxPacketBytes: number) {
         } else {
           bodyBytes = remaining
           if (remaining > 0) state = SKIP_BODY
-          else complete()
+          else complete(start, i, acks)
         }
       } else {
         const skip = Math.min(remaining, chunk.length - i)
         i += skip
         remaining -= skip
-        if (remaining === 0) complete()
+        if (remaining === 0) complete(start, i, acks)
       }
     }
     return true
