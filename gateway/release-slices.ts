@@ -8,6 +8,8 @@
 // 100 pipelining devices' messages over several turns, a write each. Slices by device bound a turn by what it
 // costs and write to each device once per batch.
 
+import { createIdIndex, type IdIndex } from './id-index.ts'
+
 export interface Releasable {
   message: { machineId: number }
   done(error: Error | null): void
@@ -41,14 +43,14 @@ interface Releasing<T> {
   at: number
 }
 
-function groupByDevice<T extends Releasable>(batch: T[], error: Error | null): Releasing<T> {
+function groupByDevice<T extends Releasable>(batch: T[], error: Error | null, lastOf: IdIndex): Releasing<T> {
   const firsts: number[] = []
   const next = new Int32Array(batch.length).fill(-1)
-  const lastOf = new Map<number, number>()
+  lastOf.clear()
   for (let i = 0; i < batch.length; i++) {
     const device = batch[i]!.message.machineId
     const last = lastOf.get(device)
-    if (last === undefined) firsts.push(i)
+    if (last === -1) firsts.push(i)
     else next[last] = i
     lastOf.set(device, i)
   }
@@ -57,6 +59,7 @@ function groupByDevice<T extends Releasable>(batch: T[], error: Error | null): R
 
 export function createReleaseSlices<T extends Releasable>(options: ReleaseSlicesOptions): ReleaseSlices<T> {
   const releasing: Releasing<T>[] = []
+  const lastOf = createIdIndex()
   let waiting = 0
   let scheduled = false
 
@@ -83,7 +86,7 @@ export function createReleaseSlices<T extends Releasable>(options: ReleaseSlices
   return {
     release(batch, error) {
       if (batch.length === 0) return
-      releasing.push(groupByDevice(batch, error))
+      releasing.push(groupByDevice(batch, error, lastOf))
       waiting += batch.length
       if (!scheduled) releaseSlice()
     },
