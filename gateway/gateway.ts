@@ -5,7 +5,6 @@ import type { Logger } from 'pino'
 import type { MachineStatus } from '../db/index.ts'
 import type { CheckpointWorkerOptions } from './checkpoint-worker.ts'
 import { INGEST_ERROR_CODES, IngestError } from './errors.ts'
-import { createIdIndex } from './id-index.ts'
 import { createReleaseSlices } from './release-slices.ts'
 import type {
   AlertReply,
@@ -109,8 +108,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let closing: (() => void) | null = null
   // Committed or failed batches whose callbacks are still being released, oldest first (PUBACK order per device).
   const releasing = createReleaseSlices<Pending>(RELEASE_SLICE)
-  // Each device's index in a batch's `sources`.
-  const sourceOf = createIdIndex()
 
   const send = (message: ToWriter, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer)
 
@@ -127,16 +124,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         bytes += queue[count]!.message.payload.length
         count++
       }
-      // Usually the whole queue: then it is taken as it is, not copied.
-      const taken = count === queue.length ? queue : queue.slice(0, count)
-      queue = count === queue.length ? [] : queue.slice(count)
+      const taken = queue.slice(0, count)
+      queue = queue.slice(count)
       const payloads = new Uint8Array(bytes)
       const offsets = new Uint32Array(count + 1)
       const machineIds = new Int32Array(count)
       const receivedMs = new Float64Array(count)
       const sources: string[] = []
       const sourceIndex = new Int32Array(count)
-      sourceOf.clear()
+      const sourceOf = new Map<number, number>()
       let at = 0
       for (let i = 0; i < count; i++) {
         const m = taken[i]!.message
@@ -147,7 +143,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         receivedMs[i] = m.receivedMs
         // Cloning two strings per message cost more than the rest of postMessage; send each pair once.
         let k = sourceOf.get(m.machineId)
-        if (k === -1 || sources[2 * k] !== m.clientId || sources[2 * k + 1] !== m.topic) {
+        if (k === undefined || sources[2 * k] !== m.clientId || sources[2 * k + 1] !== m.topic) {
           k = sources.length / 2
           sources.push(m.clientId, m.topic)
           sourceOf.set(m.machineId, k)

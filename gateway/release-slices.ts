@@ -8,8 +8,6 @@
 // 100 pipelining devices' messages over several turns, a write each. Slices by device bound a turn by what it
 // costs and write to each device once per batch.
 
-import { createIdIndex, type IdIndex } from './id-index.ts'
-
 export interface Releasable {
   message: { machineId: number }
   done(error: Error | null): void
@@ -43,14 +41,14 @@ interface Releasing<T> {
   at: number
 }
 
-function groupByDevice<T extends Releasable>(batch: T[], error: Error | null, lastOf: IdIndex): Releasing<T> {
+function groupByDevice<T extends Releasable>(batch: T[], error: Error | null): Releasing<T> {
   const firsts: number[] = []
   const next = new Int32Array(batch.length).fill(-1)
-  lastOf.clear()
+  const lastOf = new Map<number, number>()
   for (let i = 0; i < batch.length; i++) {
     const device = batch[i]!.message.machineId
     const last = lastOf.get(device)
-    if (last === -1) firsts.push(i)
+    if (last === undefined) firsts.push(i)
     else next[last] = i
     lastOf.set(device, i)
   }
@@ -59,7 +57,6 @@ function groupByDevice<T extends Releasable>(batch: T[], error: Error | null, la
 
 export function createReleaseSlices<T extends Releasable>(options: ReleaseSlicesOptions): ReleaseSlices<T> {
   const releasing: Releasing<T>[] = []
-  const lastOf = createIdIndex()
   let waiting = 0
   let scheduled = false
 
@@ -86,7 +83,7 @@ export function createReleaseSlices<T extends Releasable>(options: ReleaseSlices
   return {
     release(batch, error) {
       if (batch.length === 0) return
-      releasing.push(groupByDevice(batch, error, lastOf))
+      releasing.push(groupByDevice(batch, error))
       waiting += batch.length
       if (!scheduled) releaseSlice()
     },
