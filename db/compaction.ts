@@ -16,6 +16,12 @@ export interface CompactionOptions {
   maxHotBlocks: number
   /** ...or once the oldest block is this old. */
   maxHotAgeMs: number
+  /**
+   * Past this many hot rows the writer moves hot blocks before it takes the next batch, so ingestion slows
+   * to the pace compaction keeps (the broker stops reading devices' sockets) instead of the hot tier, and
+   * its index in the writer's memory, growing for as long as a flood lasts.
+   */
+  maxHotRows: number
   /** Readings moved per step (whole blocks of one sensor group; at least one block). Keeps steps short. */
   maxRowsPerStep: number
   /** Merge small chunks once their segments hold this many readings... */
@@ -29,6 +35,7 @@ export interface CompactionOptions {
 export const DEFAULT_COMPACTION: CompactionOptions = {
   minHotRows: 800_000,
   maxHotBlocks: 4096,
+  maxHotRows: 1_200_000,
   maxHotAgeMs: 60_000,
   maxRowsPerStep: 12_000,
   minMergeReadings: 20_000_000,

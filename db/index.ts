@@ -119,6 +119,8 @@ export function openReadingWriter(options: {
     },
     /** Whether the hot tier holds more than compaction lets it grow to before starting (it falls behind). */
     compactionBehind: () => writer.hotTier.rows() > compaction.minHotRows,
+    /** Whether the hot tier is past its hard limit (`maxHotRows`): moving blocks comes before batches. */
+    compactionOverLimit: () => writer.hotTier.rows() > compaction.maxHotRows,
     close: () => db.close(),
   }
 }

@@ -16,6 +16,7 @@ const writer = openReadingWriter({
     minHotRows: 1,
     maxHotBlocks: 1,
     maxHotAgeMs: 0,
+    maxHotRows: Number.MAX_SAFE_INTEGER,
     maxRowsPerStep: 5,
     minMergeReadings: 20,
     maxMergeAgeMs: 0,

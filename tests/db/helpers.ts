@@ -25,6 +25,7 @@ export function openTestDb(sensorCount = 3, resolution: number | null = 0.5) {
     minHotRows: 1,
     maxHotBlocks: 1,
     maxHotAgeMs: 0,
+    maxHotRows: Number.MAX_SAFE_INTEGER,
     maxRowsPerStep: 50,
     minMergeReadings: Number.MAX_SAFE_INTEGER,
     maxMergeAgeMs: Number.MAX_SAFE_INTEGER,
