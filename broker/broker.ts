@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { type AckFilter, guardFrames } from './frame-guard.ts'
 import { checkTopicLimits, createConcurrencyCap, createRateLimiter, type RateDecision } from './limits.ts'
 import { startListeners, type TlsMaterial } from './listeners.ts'
-import { createReadAhead } from './read-ahead.ts'
+import { createReadAhead, type ReadAhead } from './read-ahead.ts'
 import { countedError, type RefusalDetail, type RefusalReason, refusalForClientError } from './refusals.ts'
 import { installTelemetryFanout } from './telemetry-fanout.ts'
 import { takeOverTelemetry } from './telemetry-path.ts'
@@ -27,6 +27,60 @@ export interface TelemetryMessage {
   topic: string
   payload: Buffer
   receivedMs: number
+  /** Called once the message is stored (null: its PUBACK follows) or could not be (no PUBACK). */
+  done(error: Error | null): void
+}
+
+/** What a telemetry message gives back to the broker when it completes. */
+interface TelemetryHolds {
+  readAhead: ReadAhead
+  uncommitted: { give(machineId: number): void }
+}
+
+/**
+ * A telemetry publish waiting for its commit, as one object: the message, what it holds, and the
+ * publish callback it completes (a message object, a closure, its context and a queue entry before).
+ */
+class WaitingTelemetry implements TelemetryMessage {
+  readonly machineId: number
+  readonly clientId: string
+  readonly topic: string
+  readonly payload: Buffer
+  readonly receivedMs: number
+  readonly #client: Client
+  /** It handed back its read slot (read-ahead). */
+  readonly #early: boolean
+  /** It holds a slot of the uncommitted cap taken with tryTake. */
+  readonly #slot: boolean
+  readonly #holds: TelemetryHolds
+  readonly #callback: (error?: Error | null) => void
+
+  constructor(
+    client: Client,
+    machineId: number,
+    packet: PublishPacket,
+    early: boolean,
+    slot: boolean,
+    holds: TelemetryHolds,
+    callback: (error?: Error | null) => void,
+  ) {
+    this.machineId = machineId
+    this.clientId = client.id
+    this.topic = packet.topic
+    this.payload = packet.payload as Buffer
+    this.receivedMs = Date.now()
+    this.#client = client
+    this.#early = early
+    this.#slot = slot
+    this.#holds = holds
+    this.#callback = callback
+  }
+
+  done(error: Error | null): void {
+    if (this.#early) this.#holds.readAhead.settle(this.#client)
+    if (this.#slot) this.#holds.uncommitted.give(this.machineId)
+    this.#callback(error)
+  }
 }
 
 /** Limits every client is held to; see docs/security.md. */
@@ -61,8 +115,8 @@ export interface BrokerOptions {
   logger: Logger
   /** `signal` fires when the client goes away; a check still waiting for its turn may then be skipped. */
   authenticateDevice(username: string, password: string, signal: AbortSignal): Promise<DeviceIdentity | null>
-  /** Must call done(null) only once the message is durably committed; done(error) withholds the PUBACK. */
-  onTelemetry(message: TelemetryMessage, done: (error: Error | null) => void): void
+  /** Must call message.done(null) only once the message is durably committed; done(error) withholds the PUBACK. */
+  onTelemetry(message: TelemetryMessage): void
   onDeviceStatus(machineId: number, status: 'online' | 'offline', atMs: number): void
   onRefusal(reason: RefusalReason, detail: RefusalDetail): void
   /** A connection or publish was delayed by a rate limit. */
@@ -197,6 +251,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
   }
 
   const readAhead = createReadAhead(MAX_READ_AHEAD)
+  const holds: TelemetryHolds = { readAhead, uncommitted }
 
   type PublishCallback = (error?: Error | null) => void
   const denyPublish = (reason: RefusalReason, client: Client, topic: string, callback: PublishCallback) => {
@@ -237,20 +292,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
     }
     fanout.markTelemetry(packet)
     const early = readAhead.hold(client)
-    options.onTelemetry(
-      {
-        machineId: device.machineId,
-        clientId: client.id,
-        topic: packet.topic,
-        payload: packet.payload as Buffer,
-        receivedMs: Date.now(),
-      },
-      (error) => {
-        if (early) readAhead.settle(client)
-        if (slot) uncommitted.give(device.machineId)
-        callback(error)
-      },
-    )
+    options.onTelemetry(new WaitingTelemetry(client, device.machineId, packet, early, slot, holds, callback))
   }
 
   const aedes = await Aedes.createBroker({

@@ -16,15 +16,19 @@ import type {
   WriterWorkerOptions,
 } from './writer-protocol.ts'
 
+/**
+ * A published message and its completion in one object: thousands wait for their commit at once, and
+ * each object a waiting message holds is copied by the scavenger and often promoted.
+ */
 export interface IngestMessage {
   machineId: number
   clientId: string
   topic: string
   payload: Buffer
   receivedMs: number
+  /** Called once: with null after the batch holding the message committed, or with the error. */
+  done(error: Error | null): void
 }
-
-export type IngestCallback = (error: Error | null) => void
 
 export interface GatewayOptions {
   writer: WriterWorkerOptions
@@ -39,18 +43,13 @@ export interface GatewayOptions {
   onAlertReply?: (reply: AlertReply) => void
 }
 
-interface Pending {
-  message: IngestMessage
-  done: IngestCallback
-}
-
 // Two batches in flight: while one commits, the next already waits in the writer's queue.
 const MAX_BATCHES_IN_FLIGHT = 2
 /** Committed batches' callbacks released per event-loop turn (release-slices.ts says why by device). */
 const RELEASE_SLICE = { devicesPerSlice: 64, messagesPerSlice: 1024 }
 
 export interface Gateway {
-  ingest(message: IngestMessage, done: IngestCallback): void
+  ingest(message: IngestMessage): void
   setMachineStatus(machineId: number, status: MachineStatus, atMs: number): void
   reloadSensors(machineId: number): void
   forgetMachine(machineId: number): void
@@ -99,15 +98,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ? { resourceLimits: { maxYoungGenerationSizeMb: options.writerYoungGenerationMb } }
       : {}),
   })
-  let queue: Pending[] = []
+  let queue: IngestMessage[] = []
   let statuses: BatchRequest['statuses'] = []
-  const inFlight = new Map<number, Pending[]>()
+  const inFlight = new Map<number, IngestMessage[]>()
   let nextBatchId = 1
   let flushScheduled = false
   let alive = true
   let closing: (() => void) | null = null
   // Committed or failed batches whose callbacks are still being released, oldest first (PUBACK order per device).
-  const releasing = createReleaseSlices<Pending>(RELEASE_SLICE)
+  const releasing = createReleaseSlices<IngestMessage>(RELEASE_SLICE)
 
   const send = (message: ToWriter, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer)
 
@@ -119,9 +118,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       while (
         count < queue.length &&
         count < options.maxBatchMessages &&
-        (count === 0 || bytes + queue[count]!.message.payload.length <= options.maxBatchBytes)
+        (count === 0 || bytes + queue[count]!.payload.length <= options.maxBatchBytes)
       ) {
-        bytes += queue[count]!.message.payload.length
+        bytes += queue[count]!.payload.length
         count++
       }
       const taken = queue.slice(0, count)
@@ -135,7 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const sourceOf = new Map<number, number>()
       let at = 0
       for (let i = 0; i < count; i++) {
-        const m = taken[i]!.message
+        const m = taken[i]!
         payloads.set(m.payload, at)
         at += m.payload.length
         offsets[i + 1] = at
@@ -269,10 +268,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   return {
-    ingest(message, done) {
+    ingest(message) {
       if (!alive)
-        return done(new IngestError(INGEST_ERROR_CODES.INGEST_WRITER_DOWN, 'writer thread is not running'))
-      queue.push({ message, done })
+        return message.done(
+          new IngestError(INGEST_ERROR_CODES.INGEST_WRITER_DOWN, 'writer thread is not running'),
+        )
+      queue.push(message)
       schedule()
     },
     setMachineStatus(machineId, status, atMs) {

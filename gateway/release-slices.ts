@@ -9,7 +9,7 @@
 // costs and write to each device once per batch.
 
 export interface Releasable {
-  message: { machineId: number }
+  machineId: number
   done(error: Error | null): void
 }
 
@@ -46,7 +46,7 @@ function groupByDevice<T extends Releasable>(batch: T[], error: Error | null): R
   const next = new Int32Array(batch.length).fill(-1)
   const lastOf = new Map<number, number>()
   for (let i = 0; i < batch.length; i++) {
-    const device = batch[i]!.message.machineId
+    const device = batch[i]!.machineId
     const last = lastOf.get(device)
     if (last === undefined) firsts.push(i)
     else next[last] = i

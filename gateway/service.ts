@@ -110,7 +110,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     logger: logger.child({ area: 'broker' }),
     authenticateDevice: (username, password, signal) =>
       storage.access.verifyDevice(username, password, signal),
-    onTelemetry: (message, done) => gateway.ingest(message, done),
+    onTelemetry: (message) => gateway.ingest(message),
     onDeviceStatus: (machineId, status, atMs) => gateway.setMachineStatus(machineId, status, atMs),
     onRefusal(reason, detail) {
       metrics.refusals.inc({ reason })

@@ -7,7 +7,7 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
 /** A batch with one callback per entry of `devices`; each logs `<batch>.<index>@<device>:<error or ok>`. */
 function batchOf(name: string, devices: number[], log: string[]): Releasable[] {
   return devices.map((machineId, i) => ({
-    message: { machineId },
+    machineId,
     done: (error: Error | null) => log.push(`${name}.${i}@${machineId}:${error?.message ?? 'ok'}`),
   }))
 }
