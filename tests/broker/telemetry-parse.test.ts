@@ -7,6 +7,10 @@ import { frameEnd, type MqttParser, readTelemetryFirst } from '../../broker/tele
 
 const TOPIC = 'factories/wärk-1/machines/presse-1/telemetry'
 
+/** One QoS 1 telemetry PUBLISH frame. */
+const telemetryFrame = (messageId: number, payload: string) =>
+  mqttPacket.generate({ cmd: 'publish', topic: TOPIC, qos: 1, dup: false, retain: false, messageId, payload })
+
 /** Every packet and error a parser emits while `chunks` are fed to it in turn. */
 function parseAll(chunks: Buffer[], telemetryFirst: boolean): unknown[] {
   const parser = mqttPacket.parser({ protocolVersion: 4 }) as unknown as MqttParser
@@ -93,15 +97,7 @@ describe('readTelemetryFirst', () => {
   })
 
   it('reports a malformed frame as mqtt-packet does, after the packets before it', () => {
-    const telemetry = mqttPacket.generate({
-      cmd: 'publish',
-      topic: TOPIC,
-      qos: 1,
-      dup: false,
-      retain: false,
-      messageId: 5,
-      payload: 'x',
-    })
+    const telemetry = telemetryFrame(5, 'x')
     // QoS 3 (both QoS bits set) is malformed. [MQTT-3.3.1-4]
     const bad = Buffer.from([0x36, 0x00])
     const chunks = [Buffer.concat([telemetry, bad, telemetry])]
@@ -120,15 +116,7 @@ describe('readTelemetryFirst', () => {
     }
     const seen: string[] = []
     readTelemetryFirst(parser, TOPIC, () => seen.push('telemetry'))
-    const telemetry = mqttPacket.generate({
-      cmd: 'publish',
-      topic: TOPIC,
-      qos: 1,
-      dup: false,
-      retain: false,
-      messageId: 5,
-      payload: 'x',
-    })
+    const telemetry = telemetryFrame(5, 'x')
     const ping = mqttPacket.generate({ cmd: 'pingreq' })
     parser.on('packet', (packet: Packet) => seen.push(packet.cmd))
     parser.parse(Buffer.concat([telemetry, telemetry, ping, telemetry]))
@@ -137,16 +125,7 @@ describe('readTelemetryFirst', () => {
   })
 
   it('keeps arrival order when a handler reads the next chunk before the current one is through', () => {
-    const publish = (messageId: number) =>
-      mqttPacket.generate({
-        cmd: 'publish',
-        topic: TOPIC,
-        qos: 1,
-        dup: false,
-        retain: false,
-        messageId,
-        payload: `m${messageId}`,
-      })
+    const publish = (messageId: number) => telemetryFrame(messageId, `m${messageId}`)
     // (mqtt-packet alone cannot be fed from its own handler: it emits the current packet again.)
     const parser = mqttPacket.parser({ protocolVersion: 4 }) as unknown as MqttParser
     const ids: number[] = []
