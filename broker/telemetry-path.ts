@@ -61,17 +61,14 @@ export function takeOverTelemetry(client: Client, topic: string): void {
       c.waitForDrain((drainError) => (drainError ? next(drainError) : publish(packet)))
     })
   }
-  const isOwnTelemetry = (packet: PublishPacket) =>
-    packet.cmd === 'publish' && packet.topic === topic && packet.qos <= 1 && !packet.retain && c.connected
-
-  parser.removeListener('packet', aedesEnqueue)
-  // Frames mqtt-packet parsed (a chunk that ended inside a telemetry frame, MQTT 5) are checked here.
-  parser.on('packet', function telemetryFirst(this: unknown, packet: PublishPacket) {
-    if (isOwnTelemetry(packet)) handle(packet)
-    else aedesEnqueue.call(this, packet)
-  })
-  readTelemetryFirst(parser, topic, (packet) => {
-    if (c.connected) handle(packet)
+  // Frames read by telemetry-parse.ts and those mqtt-packet parsed (a chunk that ended inside a telemetry
+  // frame, MQTT 5) take the same check.
+  const telemetryFirst = (packet: PublishPacket) => {
+    if (packet.cmd === 'publish' && packet.topic === topic && packet.qos <= 1 && !packet.retain && c.connected)
+      handle(packet)
     else aedesEnqueue.call(parser, packet)
-  })
+  }
+  parser.removeListener('packet', aedesEnqueue)
+  parser.on('packet', telemetryFirst)
+  readTelemetryFirst(parser, topic, telemetryFirst)
 }
