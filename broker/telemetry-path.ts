@@ -64,7 +64,13 @@ export function takeOverTelemetry(client: Client, topic: string): void {
   // Frames read by telemetry-parse.ts and those mqtt-packet parsed (a chunk that ended inside a telemetry
   // frame, MQTT 5) take the same check.
   const telemetryFirst = (packet: PublishPacket) => {
-    if (packet.cmd === 'publish' && packet.topic === topic && packet.qos <= 1 && !packet.retain && c.connected)
+    if (
+      packet.cmd === 'publish' &&
+      packet.topic === topic &&
+      packet.qos <= 1 &&
+      !packet.retain &&
+      c.connected
+    )
       handle(packet)
     else aedesEnqueue.call(parser, packet)
   }
