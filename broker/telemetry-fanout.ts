@@ -59,6 +59,7 @@ interface SubscriberClient {
 
 interface Target {
   client: SubscriberClient
+  box: Outbox
   /** The highest QoS among the client's matching subscriptions (one delivery per client, as Aedes). */
   qos: 0 | 1
   /** MQTT 5 no-local on one of them: never sent to the publisher itself. */
@@ -68,15 +69,24 @@ interface Target {
 /** How telemetry on one topic reaches subscribers: nobody, direct frames, or Aedes. */
 type Route = null | 'aedes' | { topic: Buffer; targets: Target[] }
 
-/** One subscriber's frames of the current turn. */
+/** One subscriber's frames: filled during a turn, written to its connection at the turn's end. */
 interface Outbox {
   client: SubscriberClient
-  frames: Buffer
+  /** The buffer being filled this turn; null when nothing is waiting. */
+  frames: Buffer | null
   used: number
+  /** A buffer written out earlier, filled again next: a busy subscriber's outbox is reused, not reallocated. */
+  spare: Buffer | null
 }
 // Small enough to come from Node's buffer pool: a device subscribed to its own machine's topics gets its
 // own telemetry back, one outbox per device per turn; a busy subscriber's outbox doubles as it fills.
 const OUTBOX_START_BYTES = 2 * 1024
+// Outboxes larger than a pool slice are kept for the next turn once written. A fresh ~100 KB buffer per turn
+// (plus the copies while it doubled) was external memory V8 answered with mark-compacts: with one subscriber
+// on factories/#, major GC took ~3% of the machine more than without it (perf, P9). Beyond the limit (a
+// burst) the buffer is left to the collector.
+const OUTBOX_REUSE_MIN_BYTES = 4 * 1024
+const OUTBOX_REUSE_MAX_BYTES = 1024 * 1024
 
 /**
  * Wraps the instance's publish, subscribe and unsubscribe. Subscriptions are counted where Aedes registers
@@ -90,6 +100,16 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
   const routes = new Map<string, Route>()
   const changed = () => routes.clear()
   const clients = (aedes as unknown as { clients: Record<string, SubscriberClient> }).clients
+  // Kept with the client (not per route, which is rebuilt on every subscription change).
+  const outboxes = new WeakMap<SubscriberClient, Outbox>()
+  const outboxOf = (client: SubscriberClient): Outbox => {
+    let box = outboxes.get(client)
+    if (!box) {
+      box = { client, frames: null, used: 0, spare: null }
+      outboxes.set(client, box)
+    }
+    return box
+  }
 
   const findRoute = (topic: string): Route => {
     if (live.size === 0 && persistent.size === 0) return null
@@ -106,7 +126,7 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
         found++
         if (!client.clean || filter.startsWith('$share/')) return 'aedes'
         const sub = client.subscriptions[filter]!
-        const target = targets.get(client) ?? { client, qos: 0, noLocal: false }
+        const target = targets.get(client) ?? { client, box: outboxOf(client), qos: 0, noLocal: false }
         if (sub.qos > 0) target.qos = 1
         if (sub.nl) target.noLocal = true
         targets.set(client, target)
@@ -126,26 +146,38 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
     return route
   }
 
-  const outboxes = new Map<SubscriberClient, Outbox>()
+  const filled: Outbox[] = []
   const sendOutboxes = () => {
-    for (const { client, frames, used } of outboxes.values())
-      if (!client.closed && !client.conn.destroyed) client.conn.write(frames.subarray(0, used))
-    outboxes.clear()
-  }
-  const append = (client: SubscriberClient, topic: Buffer, payload: Buffer, qos: 0 | 1, id: number) => {
-    const bytes = publishFrameBytes(topic, payload, qos)
-    let box = outboxes.get(client)
-    if (!box) {
-      if (outboxes.size === 0) setImmediate(sendOutboxes)
-      box = { client, frames: Buffer.allocUnsafe(Math.max(OUTBOX_START_BYTES, bytes)), used: 0 }
-      outboxes.set(client, box)
-    } else if (box.used + bytes > box.frames.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * box.frames.length, box.used + bytes))
-      box.frames.copy(grown, 0, 0, box.used)
-      box.frames = grown
+    for (const box of filled) {
+      const { client, frames, used } = box
+      box.frames = null
+      box.used = 0
+      if (client.closed || client.conn.destroyed) continue
+      const reuse = frames!.length >= OUTBOX_REUSE_MIN_BYTES && frames!.length <= OUTBOX_REUSE_MAX_BYTES
+      // Once the socket has taken the bytes (its write callback), the buffer is free to fill again.
+      client.conn.write(frames!.subarray(0, used), reuse ? () => (box.spare = frames) : undefined)
     }
-    box.used = writePublish(box.frames, box.used, topic, payload, qos, id)
-    return client.conn.writableLength + box.used
+    filled.length = 0
+  }
+  const append = (box: Outbox, topic: Buffer, payload: Buffer, qos: 0 | 1, id: number) => {
+    const bytes = publishFrameBytes(topic, payload, qos)
+    let frames = box.frames
+    if (frames === null) {
+      if (filled.length === 0) setImmediate(sendOutboxes)
+      filled.push(box)
+      frames =
+        box.spare !== null && box.spare.length >= bytes
+          ? box.spare
+          : Buffer.allocUnsafe(Math.max(OUTBOX_START_BYTES, bytes))
+      box.spare = null
+      box.frames = frames
+    } else if (box.used + bytes > frames.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * frames.length, box.used + bytes))
+      frames.copy(grown, 0, 0, box.used)
+      frames = box.frames = grown
+    }
+    box.used = writePublish(frames, box.used, topic, payload, qos, id)
+    return box.client.conn.writableLength + box.used
   }
 
   /**
@@ -163,7 +195,7 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
     // Drain callbacks run in a later turn, so the count is complete before any of them does.
     let waiting = 0
     let drained: (() => void) | null = null
-    for (const { client, qos: subscribed, noLocal } of route.targets) {
+    for (const { client, box, qos: subscribed, noLocal } of route.targets) {
       if (client.closed || client.errored || !client.connected) continue
       if (noLocal && (client as unknown) === publisher) continue
       const qos = packet.qos > 0 ? subscribed : 0
@@ -172,7 +204,7 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
         messageId = client._nextId
         client._nextId = messageId >= 65_535 ? 1 : messageId + 1
       }
-      if (append(client, route.topic, payload, qos, messageId) > BUFFERED_LIMIT_BYTES) {
+      if (append(box, route.topic, payload, qos, messageId) > BUFFERED_LIMIT_BYTES) {
         drained ??= () => {
           if (--waiting === 0) done()
         }

@@ -128,6 +128,37 @@ describe('telemetry fan-out', () => {
     await Promise.all([client.endAsync(), historian.endAsync()])
   })
 
+  it('delivers every byte to a subscriber that stops reading while several megabytes are sent', async () => {
+    // With the subscriber's socket full, the broker's writes wait in its stream while the next turns fill
+    // outboxes: a buffer reused before its write completed would corrupt frames still waiting.
+    const raw = await rawConnect(svc.service.mqttPort)
+    raw.send(connectFrame({ clientId: `historian-${seq++}` }))
+    await raw.next(CONNACK)
+    raw.send(subscribeFrame(1, [[press.telemetryTopic, 0]]))
+    await raw.next(SUBACK)
+    raw.socket.pause()
+    const client = await device()
+    // Whitespace after the JSON makes each message ~3 KB: 2,000 of them are more than the socket buffers hold.
+    const PADDING = 3_000
+    const payloads = Array.from({ length: 2_000 }, () => snapshot() + ' '.repeat(PADDING))
+    const published = Promise.all(
+      payloads.map((p) => client.publishAsync(press.telemetryTopic, p, { qos: 1 })),
+    )
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    raw.socket.resume()
+    await published
+    const received = () => raw.packets.filter((p) => p.type === 3)
+    await expect.poll(() => received().length, { timeout: 10_000 }).toBe(payloads.length)
+    // Each payload as its JSON and its length (a readable diff; any stray byte changes one or the other).
+    const topicBytes = Buffer.byteLength(press.telemetryTopic)
+    const shown = (payload: string) => ({ json: payload.trimEnd(), bytes: payload.length })
+    expect(received().map((p) => shown(p.body.subarray(2 + topicBytes).toString()))).toEqual(
+      payloads.map(shown),
+    )
+    raw.socket.destroy()
+    await client.endAsync()
+  })
+
   it('keeps a subscriber whose only traffic is PUBACKs past its keep-alive', async () => {
     // The broker drops a clean session's PUBACKs unparsed; they must still count as hearing from it.
     const raw = await rawConnect(svc.service.mqttPort)
