@@ -167,7 +167,7 @@ export function createCompactor(
       p[at + 2] = c.minTsMs[k]!
       p[at + 3] = c.maxTsMs[k]!
       p[at + 4] = c.count[k]!
-      p[at + 5] = c.chunks[k]!
+      p[at + 5] = c.data.subarray(c.offsets[k]!, c.offsets[k + 1]!)
     })
     if (!withRollups) return
     // sensor_latest doubles as the newest chunked timestamp per sensor (the writer's chunk bound).

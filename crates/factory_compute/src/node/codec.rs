@@ -174,20 +174,31 @@ pub struct CompactedChunks {
     pub max_ts_ms: Float64Array,
     pub count: Uint32Array,
     pub last_value: Float64Array,
-    pub chunks: Vec<Buffer>,
+    /// Every chunk, one after the other: chunk i is `data[offsets[i]..offsets[i + 1]]`. One buffer per
+    /// call, not one per chunk: a Node buffer made from Rust memory costs a finalizer and its later call.
+    pub data: Buffer,
+    pub offsets: Uint32Array,
     pub minute: AggregateColumns,
     pub hour: AggregateColumns,
 }
 
 impl From<compact::Compacted> for CompactedChunks {
     fn from(c: compact::Compacted) -> Self {
+        let mut data = Vec::with_capacity(c.chunks.iter().map(Vec::len).sum());
+        let mut offsets = Vec::with_capacity(c.chunks.len() + 1);
+        offsets.push(0);
+        for chunk in &c.chunks {
+            data.extend_from_slice(chunk);
+            offsets.push(data.len() as u32);
+        }
         CompactedChunks {
             sensor_id: Int32Array::new(c.sensor_id),
             min_ts_ms: Float64Array::new(c.min_ts_ms),
             max_ts_ms: Float64Array::new(c.max_ts_ms),
             count: Uint32Array::new(c.count),
             last_value: Float64Array::new(c.last_value),
-            chunks: c.chunks.into_iter().map(Buffer::from).collect(),
+            data: Buffer::from(data),
+            offsets: Uint32Array::new(offsets),
             minute: c.minute.into(),
             hour: c.hour.into(),
         }
