@@ -3,6 +3,7 @@ import pino from 'pino'
 import { ConfigError, parseConfig } from './config.ts'
 import { applyMemoryTuning } from './memory.ts'
 import { ADMIN_TOKEN_FILE, startService } from './service.ts'
+import { LOWER_AGAIN_MS, lowerOtherThreads } from './thread-priority.ts'
 
 const SHUTDOWN_DEADLINE_MS = 10_000
 
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'factory-monitor' } })
   if (tuned) logger.debug(tuned, 'memory tuning applied')
   const service = await startService(config, logger)
+  logger.debug({ threads: lowerOtherThreads() }, 'threads other than the broker lowered in priority')
+  setInterval(lowerOtherThreads, LOWER_AGAIN_MS).unref()
   if (service.createdAdminToken) {
     // Printed once on the terminal, never through the logger; it is also saved for scripts.
     process.stderr.write(

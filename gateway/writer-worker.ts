@@ -1,6 +1,4 @@
 // The writer thread: validates whole batches in Rust and commits each in one SQLite transaction.
-import { readlinkSync } from 'node:fs'
-import { setPriority } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { parentPort, workerData } from 'node:worker_threads'
 import { compute } from '../crates/factory_compute/binding.ts'
@@ -31,15 +29,6 @@ const VALIDATOR_FAILED = INGEST_ERROR_CODES.PAYLOAD_VALIDATOR_FAILED
 
 const port = parentPort!
 
-// On a small box the writer (commits, compaction) competes with the broker thread for CPU. A slightly lower
-// scheduling priority for this thread keeps the broker's event loop responsive; commits still get every
-// idle cycle. Linux only (a thread's id is its /proc/thread-self entry); elsewhere nothing changes.
-try {
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
-  if (Number.isInteger(tid) && tid > 0) setPriority(tid, 5)
-} catch {
-  // not Linux, or not permitted: run at the process priority
-}
 const options = workerData as WriterWorkerOptions
 const post = (message: FromWriter) => port.postMessage(message)
 
