@@ -97,6 +97,8 @@ export interface BrokerLimits {
   maxTopicBytes: number
   /** A client that does not read what it is sent for this long is disconnected; 0 waits forever. */
   drainTimeoutMs: number
+  /** A live subscriber with more telemetry than this waiting for its socket is disconnected at once. */
+  subscriberQueueMaxBytes: number
   /** QoS 2 messages one client may leave waiting for PUBREL. */
   maxInflightInbound: number
 }
@@ -395,7 +397,7 @@ export async function createBroker(options: BrokerOptions): Promise<Broker> {
       callback(null, null as unknown as Subscription)
     },
   })
-  const fanout = installTelemetryFanout(aedes)
+  const fanout = installTelemetryFanout(aedes, limits.subscriberQueueMaxBytes)
 
   // Live sessions are tracked here rather than read from aedes.connectedClients: under client-id take-over
   // races Aedes can register a client whose connection already ended and never unregister it, so each

@@ -22,6 +22,7 @@ export const REFUSAL_REASONS = [
   'MQTT_INFLIGHT_EXCEEDED',
   'MQTT_QUEUE_LIMIT',
   'MQTT_DRAIN_TIMEOUT',
+  'MQTT_SUBSCRIBER_TOO_SLOW',
   'MQTT_TLS_HANDSHAKE_FAILED',
 ] as const
 
@@ -41,6 +42,9 @@ export function countedError<T extends Error>(error: T): T {
   return Object.assign(error, { [COUNTED]: true })
 }
 
+/** How the telemetry fan-out ends a subscriber whose queue went past its limit. */
+export const SUBSCRIBER_QUEUE_FULL = 'subscriber queue full'
+
 const EXACT: Record<string, RefusalReason | null> = {
   'Invalid protocol': 'MQTT_PROTOCOL_VIOLATION',
   'unacceptable protocol version': 'MQTT_PROTOCOL_VIOLATION',
@@ -50,6 +54,7 @@ const EXACT: Record<string, RefusalReason | null> = {
   '# is not allowed in PUBLISH': 'ACL_TOPIC_INVALID',
   '+ is not allowed in PUBLISH': 'ACL_TOPIC_INVALID',
   'drain timeout': 'MQTT_DRAIN_TIMEOUT',
+  [SUBSCRIBER_QUEUE_FULL]: 'MQTT_SUBSCRIBER_TOO_SLOW',
   'Client queue limit reached': 'MQTT_QUEUE_LIMIT',
   'connect did not arrive in time': 'MQTT_CONNECT_TIMEOUT',
   // Ordinary ends of a connection, not refusals.

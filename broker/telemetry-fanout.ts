@@ -6,12 +6,15 @@
 //   to their connection at the turn's end. Aedes' generic path (two packet copies, a promise for the
 //   offline queues, mqemitter's queue, two setImmediates and mqtt-packet's field-by-field writes per
 //   delivery) cost ~8 µs of the broker thread per message with one subscriber on factories/#, and held
-//   each publisher's PUBACK for its event-loop turns;
+//   each publisher's PUBACK for its event-loop turns. A live subscriber never slows ingestion: one that
+//   falls behind is disconnected, at once past `maxQueuedBytes` waiting for its socket, or by the drain
+//   timeout when its socket does not drain in time (Aedes' path instead holds the publisher's next read);
 // - everything else (retained messages, QoS 2, persistent sessions with their offline queues and redelivery,
 //   shared subscriptions) goes through Aedes as before.
 import type { Duplex } from 'node:stream'
 import type { Aedes, Client, PublishPacket, Subscription } from 'aedes'
 import { publishFrameBytes, writePublish } from './publish-frame.ts'
+import { SUBSCRIBER_QUEUE_FULL } from './refusals.ts'
 import { BUFFERED_LIMIT_BYTES } from './write-coalescing.ts'
 
 /** MQTT topic filter matching ([MQTT-4.7]); `$share/<group>/` is stripped, `$` topics need a `$` filter. */
@@ -77,6 +80,9 @@ interface Outbox {
   used: number
   /** A buffer written out earlier, filled again next: a busy subscriber's outbox is reused, not reallocated. */
   spare: Buffer | null
+  /** Aedes' drain timer runs for this client; `drained` (made once per outbox) ends the wait. */
+  draining: boolean
+  drained: () => void
 }
 // Small enough to come from Node's buffer pool: a device subscribed to its own machine's topics gets its
 // own telemetry back, one outbox per device per turn; a busy subscriber's outbox doubles as it fills.
@@ -91,9 +97,10 @@ const OUTBOX_REUSE_MAX_BYTES = 1024 * 1024
 /**
  * Wraps the instance's publish, subscribe and unsubscribe. Subscriptions are counted where Aedes registers
  * them with its emitter (before the SUBACK, and for restored sessions too); filters of persistent sessions
- * are kept for good, because their offline queues must still receive.
+ * are kept for good, because their offline queues must still receive. `maxQueuedBytes`: the most telemetry
+ * a live subscriber may have waiting for its socket before it is disconnected (MQTT_SUBSCRIBER_TOO_SLOW).
  */
-export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
+export function installTelemetryFanout(aedes: Aedes, maxQueuedBytes: number): TelemetryFanout {
   const live = new Map<string, number>()
   const persistent = new Set<string>()
   // One entry per device topic between subscription changes; cleared on every change.
@@ -105,7 +112,18 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
   const outboxOf = (client: SubscriberClient): Outbox => {
     let box = outboxes.get(client)
     if (!box) {
-      box = { client, frames: null, used: 0, spare: null }
+      const created: Outbox = {
+        client,
+        frames: null,
+        used: 0,
+        spare: null,
+        draining: false,
+        drained: () => {},
+      }
+      created.drained = () => {
+        created.draining = false
+      }
+      box = created
       outboxes.set(client, box)
     }
     return box
@@ -181,10 +199,21 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
   }
 
   /**
-   * Queues the message for each target; `done` (the publisher's PUBACK) follows at once, or, for a
-   * subscriber already holding more than the buffered limit, once its connection has drained or been
-   * dropped by the drain timeout, as in Aedes.
+   * A subscriber holding more than the buffered limit: past the queue limit it is disconnected at once;
+   * below it, Aedes' drain timer runs (one per client), and disconnects it unless its socket drains in time.
    */
+  const behind = (box: Outbox, queued: number) => {
+    const { client } = box
+    if (queued > maxQueuedBytes) {
+      client.conn.destroy(new Error(SUBSCRIBER_QUEUE_FULL))
+      return
+    }
+    if (box.draining) return
+    box.draining = true
+    client.waitForDrain(box.drained)
+  }
+
+  /** Queues the message for each target. The publisher never waits for a subscriber: `done` follows at once. */
   const deliver = (
     route: { topic: Buffer; targets: Target[] },
     packet: PublishPacket,
@@ -192,11 +221,8 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
     done: () => void,
   ) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    // Drain callbacks run in a later turn, so the count is complete before any of them does.
-    let waiting = 0
-    let drained: (() => void) | null = null
     for (const { client, box, qos: subscribed, noLocal } of route.targets) {
-      if (client.closed || client.errored || !client.connected) continue
+      if (client.closed || client.errored || !client.connected || client.conn.destroyed) continue
       if (noLocal && (client as unknown) === publisher) continue
       const qos = packet.qos > 0 ? subscribed : 0
       let messageId = 0
@@ -204,15 +230,10 @@ export function installTelemetryFanout(aedes: Aedes): TelemetryFanout {
         messageId = client._nextId
         client._nextId = messageId >= 65_535 ? 1 : messageId + 1
       }
-      if (append(box, route.topic, payload, qos, messageId) > BUFFERED_LIMIT_BYTES) {
-        drained ??= () => {
-          if (--waiting === 0) done()
-        }
-        waiting++
-        client.waitForDrain(drained)
-      }
+      const queued = append(box, route.topic, payload, qos, messageId)
+      if (queued > BUFFERED_LIMIT_BYTES) behind(box, queued)
     }
-    if (waiting === 0) done()
+    done()
   }
 
   const broker = aedes as unknown as { publish: Publish; subscribe: Subscribe; unsubscribe: Subscribe }

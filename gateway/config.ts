@@ -35,6 +35,7 @@ export interface ServiceConfig {
     readonly maxTopicLevels: number
     readonly maxTopicBytes: number
     readonly drainTimeoutMs: number
+    readonly subscriberQueueMaxBytes: number
     readonly maxInflightInbound: number
   }
   readonly dataDir: string
@@ -207,6 +208,12 @@ export function parseConfig(env: Env, cwd = process.cwd()): ServiceConfig {
       maxTopicLevels: int({ name: 'FACTORY_MQTT_MAX_TOPIC_LEVELS', fallback: 16, min: 5, max: 100 }),
       maxTopicBytes: int({ name: 'FACTORY_MQTT_MAX_TOPIC_BYTES', fallback: 256, min: 64, max: 65_535 }),
       drainTimeoutMs: int({ name: 'FACTORY_MQTT_DRAIN_TIMEOUT_MS', fallback: 30_000, min: 0, max: 600_000 }),
+      subscriberQueueMaxBytes: int({
+        name: 'FACTORY_MQTT_SUBSCRIBER_QUEUE_MAX_BYTES',
+        fallback: 16 * 1024 * 1024,
+        min: 256 * 1024,
+        max: 1024 * 1024 * 1024,
+      }),
       maxInflightInbound: int({
         name: 'FACTORY_MQTT_MAX_INFLIGHT_INBOUND',
         fallback: 100,

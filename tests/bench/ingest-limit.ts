@@ -194,6 +194,18 @@ async function startFactoryMonitor(
   }
 }
 
+/** factory-monitor's count of subscribers it disconnected for falling behind ingestion (its /metrics). */
+async function slowSubscriberDrops(system: System & { apiUrl: string }): Promise<number> {
+  const tokenFile = system.apiArgs[system.apiArgs.indexOf('--token-file') + 1]!
+  const res = await fetch(`${system.apiUrl}/metrics`, {
+    headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` },
+  })
+  const match = /^factory_mqtt_refusals_total\{reason="MQTT_SUBSCRIBER_TOO_SLOW"\} (\d+)/m.exec(
+    await res.text(),
+  )
+  return match ? Number(match[1]) : 0
+}
+
 async function startMosquitto(): Promise<System | null> {
   if (!existsSync(MOSQUITTO) || !existsSync(MOSQUITTO_SUB)) return null
   const dir = mkdtempSync(path.join(tmpdir(), 'fm-mosquitto-'))
@@ -648,14 +660,18 @@ async function main() {
       const rates: Record<string, number[]> = {}
       const p9: Record<
         string,
-        { ratio: number; received: number; acknowledged: number; dropped: boolean }[]
+        { ratio: number; received: number; acknowledged: number; dropped: boolean; tooSlow: number }[]
       > = {}
       for (let round = 0; round < (flag('--cost-only') ? 0 : 2); round++) {
         for (const { system, creds, name, subscriber: kind } of entries) {
           const subscriber = kind ? startSubscriber(system.mqttUrl, kind) : null
           if (subscriber) await sleep(300)
+          const isP9 = system === fm && kind !== null
+          const dropsBefore = isP9 ? await slowSubscriberDrops(fm) : 0
           const run = await flood(system, creds, P1, subscriber)
           const dropped = subscriber?.exited() ?? false
+          // A subscriber that fell behind was disconnected; mosquitto_sub reconnects and subscribes again.
+          const tooSlow = isP9 ? (await slowSubscriberDrops(fm)) - dropsBefore : 0
           await subscriber?.stop()
           const r = run.report
           // Mosquitto's figure is what it forwards; factory-monitor's is what it commits.
@@ -670,6 +686,7 @@ async function main() {
               received: run.subscriber!.total,
               acknowledged: r.messages.acknowledged,
               dropped,
+              tooSlow,
             })
           }
           row([
@@ -678,7 +695,7 @@ async function main() {
             forwarding
               ? `${fmt(run.subscriber!.perS)} msg/s forwarded (${fmt(r.messages.acknowledgedPerS)} acknowledged; ${fmt(run.subscriber!.total)} of ${fmt(r.messages.acknowledged)} delivered)`
               : subscriber
-                ? `${fmt(r.messages.acknowledgedPerS)} msg/s committed; subscriber got ${fmt(run.subscriber!.total)} of ${fmt(r.messages.acknowledged)}`
+                ? `${fmt(r.messages.acknowledgedPerS)} msg/s committed; subscriber got ${fmt(run.subscriber!.total)} of ${fmt(r.messages.acknowledged)}${tooSlow > 0 ? `, disconnected ${tooSlow}× for falling behind` : ''}`
                 : `${fmt(r.messages.acknowledgedPerS)} msg/s committed`,
             ms(r.latencyUs?.p99),
             run.loopP99Ms === null ? '–' : `${run.loopP99Ms.toFixed(1)} ms`,
@@ -692,7 +709,7 @@ async function main() {
       }
       for (const [kind, runs] of Object.entries(p9))
         notes.push(
-          `P9 (${kind}): with the subscriber attached ingestion ran at ${runs.map((p) => `${p.ratio.toFixed(2)}×`).join(', ')} the P1 run just before it (round by round; target ≥ 0.8×); the subscriber received ${runs.map((p) => `${fmt(p.received)} of ${fmt(p.acknowledged)}`).join(', ')} messages${runs.some((p) => p.dropped) ? ' and was disconnected' : ''}.`,
+          `P9 (${kind}): with the subscriber attached ingestion ran at ${runs.map((p) => `${p.ratio.toFixed(2)}×`).join(', ')} the P1 run just before it (round by round; target ≥ 0.8×); the subscriber received ${runs.map((p) => `${fmt(p.received)} of ${fmt(p.acknowledged)}`).join(', ')} messages${runs.some((p) => p.dropped) ? ' and was disconnected' : ''}${runs.some((p) => p.tooSlow > 0) ? `; it fell behind and was disconnected ${runs.map((p) => `${p.tooSlow}×`).join(', ')} (MQTT_SUBSCRIBER_TOO_SLOW)` : ''}.`,
         )
       const best = (name: string) => Math.max(...(rates[name] ?? [0]))
       p1Rate = best(fm.name)
