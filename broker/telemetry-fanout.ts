@@ -73,16 +73,19 @@ interface Target {
 type Route = null | 'aedes' | { topic: Buffer; targets: Target[] }
 
 /** One subscriber's frames: filled during a turn, written to its connection at the turn's end. */
-interface Outbox {
-  client: SubscriberClient
+class Outbox {
   /** The buffer being filled this turn; null when nothing is waiting. */
-  frames: Buffer | null
-  used: number
+  frames: Buffer | null = null
+  used = 0
   /** A buffer written out earlier, filled again next: a busy subscriber's outbox is reused, not reallocated. */
-  spare: Buffer | null
-  /** Aedes' drain timer runs for this client; `drained` (made once per outbox) ends the wait. */
-  draining: boolean
-  drained: () => void
+  spare: Buffer | null = null
+  /** Aedes' drain timer runs for this client; `drained` ends the wait. */
+  draining = false
+  readonly drained = () => {
+    this.draining = false
+  }
+
+  constructor(readonly client: SubscriberClient) {}
 }
 // Small enough to come from Node's buffer pool: a device subscribed to its own machine's topics gets its
 // own telemetry back, one outbox per device per turn; a busy subscriber's outbox doubles as it fills.
@@ -112,18 +115,7 @@ export function installTelemetryFanout(aedes: Aedes, maxQueuedBytes: number): Te
   const outboxOf = (client: SubscriberClient): Outbox => {
     let box = outboxes.get(client)
     if (!box) {
-      const created: Outbox = {
-        client,
-        frames: null,
-        used: 0,
-        spare: null,
-        draining: false,
-        drained: () => {},
-      }
-      created.drained = () => {
-        created.draining = false
-      }
-      box = created
+      box = new Outbox(client)
       outboxes.set(client, box)
     }
     return box
