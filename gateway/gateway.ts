@@ -2,6 +2,7 @@
 // releases each message's callback (hence its PUBACK) only after the batch holding it committed.
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import type { Logger } from 'pino'
+import type { TelemetryMessage } from '../broker/index.ts'
 import type { MachineStatus } from '../db/index.ts'
 import type { CheckpointWorkerOptions } from './checkpoint-worker.ts'
 import { INGEST_ERROR_CODES, IngestError } from './errors.ts'
@@ -15,20 +16,6 @@ import type {
   ToWriter,
   WriterWorkerOptions,
 } from './writer-protocol.ts'
-
-/**
- * A published message and its completion in one object: thousands wait for their commit at once, and
- * each object a waiting message holds is copied by the scavenger and often promoted.
- */
-export interface IngestMessage {
-  machineId: number
-  clientId: string
-  topic: string
-  payload: Buffer
-  receivedMs: number
-  /** Called once: with null after the batch holding the message committed, or with the error. */
-  done(error: Error | null): void
-}
 
 export interface GatewayOptions {
   writer: WriterWorkerOptions
@@ -49,7 +36,7 @@ const MAX_BATCHES_IN_FLIGHT = 2
 const RELEASE_SLICE = { devicesPerSlice: 64, messagesPerSlice: 1024 }
 
 export interface Gateway {
-  ingest(message: IngestMessage): void
+  ingest(message: TelemetryMessage): void
   setMachineStatus(machineId: number, status: MachineStatus, atMs: number): void
   reloadSensors(machineId: number): void
   forgetMachine(machineId: number): void
@@ -98,15 +85,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ? { resourceLimits: { maxYoungGenerationSizeMb: options.writerYoungGenerationMb } }
       : {}),
   })
-  let queue: IngestMessage[] = []
+  let queue: TelemetryMessage[] = []
   let statuses: BatchRequest['statuses'] = []
-  const inFlight = new Map<number, IngestMessage[]>()
+  const inFlight = new Map<number, TelemetryMessage[]>()
   let nextBatchId = 1
   let flushScheduled = false
   let alive = true
   let closing: (() => void) | null = null
   // Committed or failed batches whose callbacks are still being released, oldest first (PUBACK order per device).
-  const releasing = createReleaseSlices<IngestMessage>(RELEASE_SLICE)
+  const releasing = createReleaseSlices<TelemetryMessage>(RELEASE_SLICE)
 
   const send = (message: ToWriter, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer)
 
