@@ -11,6 +11,7 @@ import {
 } from '../db/index.ts'
 import { AlertActionError, createAlertEngine } from './alerts/engine.ts'
 import { INGEST_ERROR_CODES } from './errors.ts'
+import { createMaintenance } from './maintenance.ts'
 import type {
   AlertReply,
   AlertRequest,
@@ -252,15 +253,17 @@ function mergeColumns(
   return rows
 }
 
+// Compaction runs here, between batches (maintenance.ts decides when).
+const MAINTENANCE_IDLE_MS = 1000
+const maintenance = createMaintenance(writer)
+setInterval(maintenance.schedule, MAINTENANCE_IDLE_MS).unref()
+
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'batch': {
-      lightLoad = message.machineIds.length < LIGHT_BATCH_MESSAGES
       const done = handleBatch(message)
       post(done)
-      if (done.ok && writer.compactionBehind()) owed += done.inserted
-      batchesSinceStep++
-      scheduleMaintenance()
+      maintenance.afterBatch(message.machineIds.length, done.ok ? done.inserted : 0)
       break
     }
     case 'reload-sensors':
@@ -300,37 +303,6 @@ port.on('message', (message: ToWriter) => {
   }
 })
 
-// Compaction and retention run here, in small steps between batches, because they need the one writer
-// connection; a step never delays an acknowledgement already computed, but a batch that arrives during a
-// step waits for it. Under light load (small batches) steps are short, so devices' PUBACKs wait little;
-// under heavy load (large batches) they are long, so compaction keeps up with fewer, cheaper transactions,
-// and once it is behind, it runs as many steps as it takes to move what the batches add (see `owed`).
-const MAINTENANCE_IDLE_MS = 1000
-/** Batches of fewer messages than this mean light load. */
-const LIGHT_BATCH_MESSAGES = 256
-/** Readings per compaction step under light load (the storage default, 12,000, under heavy load). */
-const LIGHT_STEP_ROWS = 2000
-let lightLoad = true
-/**
- * Readings compaction owes: while the hot tier is past the size at which compaction starts, every batch adds
- * its readings, and maintenance runs steps (up to OWED_TURN_MS per turn) until they moved as many. One step
- * per batch fell behind a sustained flood, and the hot tier, with its index in this thread's memory, grew
- * for as long as the flood lasted. The turn budget alone fell behind too once ingestion got faster (the
- * 1,000-machine flood at ~580,000 readings/s grew the hot tier by ~50,000 readings a second, to 1.7 M in
- * 22 s); past the hot tier's hard limit (`maxHotRows`) a turn therefore runs until it is back under it.
- */
-let owed = 0
-const OWED_TURN_MS = 50
-/**
- * Work no batch is waiting for (merging small chunks, purging) took one step after every batch: a merge step
- * of ~12,000 readings (~25 ms) beside ~1 ms batches left ingestion a fifth of its rate for as long as a
- * merge ran (measured after ~20 M readings: 29,000 msg/s where 150,000 was the rate before). While batches
- * keep coming, such a step now rests as long as it ran before the next, so batches get at least half of this
- * thread; with no batches in between, steps follow at once. Paying compaction's debt (`owed`) keeps its pace.
- */
-let batchesSinceStep = 0
-let restUntilMs = 0
-
 /** A scheduled retention run: bounded steps, each its own transaction, with batches served in between. */
 function runRetention(id: number, nowMs: number): void {
   let rowsTouched = 0
@@ -353,41 +325,6 @@ function runRetention(id: number, nowMs: number): void {
   }
   step()
 }
-let maintenancePending = false
-function scheduleMaintenance(): void {
-  if (maintenancePending) return
-  maintenancePending = true
-  const restMs = restUntilMs - performance.now()
-  if (restMs > 0) setTimeout(maintenanceTurn, restMs)
-  else setImmediate(maintenanceTurn)
-}
-function maintenanceTurn(): void {
-  maintenancePending = false
-  const busy = batchesSinceStep > 0
-  batchesSinceStep = 0
-  try {
-    const startMs = performance.now()
-    for (;;) {
-      const step = writer.maintain(Date.now(), lightLoad ? LIGHT_STEP_ROWS : undefined)
-      if (!step) {
-        owed = 0
-        restUntilMs = 0
-        return
-      }
-      if (step.kind === 'hot') owed -= step.readings
-      if (owed <= 0) break
-      // Past the hot tier's hard limit the turn goes on until it is back under it: batches wait, and with
-      // them the PUBACKs that let devices send more.
-      if (performance.now() - startMs > OWED_TURN_MS && !writer.compactionOverLimit()) break
-    }
-    const endMs = performance.now()
-    restUntilMs = busy && owed <= 0 ? endMs + (endMs - startMs) : 0
-    scheduleMaintenance()
-  } catch {
-    // A step that fails (e.g. SQLITE_BUSY) rolls back whole and is retried on the next tick.
-  }
-}
-setInterval(scheduleMaintenance, MAINTENANCE_IDLE_MS).unref()
 
 const specs = writer.sensorSpecs()
 registerSpecs(specs)
