@@ -41,6 +41,7 @@ bench:
     node --import tsx tests/bench/validator-bench.ts
     node --import tsx tests/bench/analytics-bench.ts
     node --import tsx tests/bench/ingest-bench.ts
+    node --import tsx tests/bench/multi-row-bench.ts
     {{just_executable()}} bench-ingest
 
 # Regenerate docs/api.md from the OpenAPI document.
