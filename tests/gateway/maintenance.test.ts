@@ -80,7 +80,7 @@ describe('maintenance turns', () => {
   it('past the hot tier limit, a turn runs past its budget until the hot tier is back under the limit', () => {
     const m = setUp(50)
     m.maintenance.afterBatch(1000, 5000)
-    // Each hot step moves one 100-reading block; a purge step deletes the moved blocks it finds.
+    // Each step moves one 100-reading block (maxRowsPerStep).
     expect(m.runTurn()).toEqual({
       scheduledAfter: null,
       steps: Array(20).fill('hot 100'),
