@@ -709,7 +709,7 @@ async function main() {
       }
       for (const [kind, runs] of Object.entries(p9))
         notes.push(
-          `P9 (${kind}): with the subscriber attached ingestion ran at ${runs.map((p) => `${p.ratio.toFixed(2)}×`).join(', ')} the P1 run just before it (round by round; target ≥ 0.8×); the subscriber received ${runs.map((p) => `${fmt(p.received)} of ${fmt(p.acknowledged)}`).join(', ')} messages${runs.some((p) => p.dropped) ? ' and was disconnected' : ''}${runs.some((p) => p.tooSlow > 0) ? `; it fell behind and was disconnected ${runs.map((p) => `${p.tooSlow}×`).join(', ')} (MQTT_SUBSCRIBER_TOO_SLOW)` : ''}.`,
+          `P9 (${kind}): with the subscriber attached ingestion ran at ${runs.map((p) => `${p.ratio.toFixed(3)}×`).join(', ')} the P1 run just before it (round by round; target ≥ 0.8×); the subscriber received ${runs.map((p) => `${fmt(p.received)} of ${fmt(p.acknowledged)}`).join(', ')} messages${runs.some((p) => p.dropped) ? ' and was disconnected' : ''}${runs.some((p) => p.tooSlow > 0) ? `; it fell behind and was disconnected ${runs.map((p) => `${p.tooSlow}×`).join(', ')} (MQTT_SUBSCRIBER_TOO_SLOW)` : ''}.`,
         )
       const best = (name: string) => Math.max(...(rates[name] ?? [0]))
       p1Rate = best(fm.name)
