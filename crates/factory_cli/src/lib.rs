@@ -5,6 +5,7 @@ pub mod api;
 pub mod credentials;
 pub mod flood;
 pub mod health;
+pub mod mqtt_wire;
 pub mod provision;
 pub mod query;
 pub mod rusage;
@@ -288,6 +289,10 @@ pub struct SubscribeArgs {
     /// Password.
     #[arg(long, requires = "username", hide_env_values = true)]
     pub password: Option<String>,
+    /// MQTT keep-alive in seconds: a PINGREQ every half of it, and the connection counts as lost when
+    /// one goes unanswered until the next; 0 sends none.
+    #[arg(long, default_value_t = 30)]
+    pub keep_alive_s: u16,
     /// Milliseconds between two count lines.
     #[arg(long, default_value_t = 1000)]
     pub report_ms: u64,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::mqtt_wire::{next_packet, publish_packet_id, push_remaining_length};
 use crate::{CliError, SinkArgs};
 
 #[derive(Default)]
@@ -79,7 +80,10 @@ async fn handle(mut stream: TcpStream, counters: &SinkCounters) -> std::io::Resu
         filled += read;
         let mut offset = 0usize;
         let mut publishes = 0u64;
-        while let Some((header, body_start, end)) = next_packet(&buffer[offset..filled]) {
+        // A malformed length ends the connection, as [MQTT-4.8.0-1] asks of a server.
+        while let Some((header, body_start, end)) =
+            next_packet(&buffer[offset..filled]).map_err(|_| std::io::ErrorKind::InvalidData)?
+        {
             let body = &buffer[offset + body_start..offset + end];
             match header >> 4 {
                 1 => {
@@ -93,16 +97,13 @@ async fn handle(mut stream: TcpStream, counters: &SinkCounters) -> std::io::Resu
                 3 => {
                     publishes += 1;
                     let qos = (header >> 1) & 0x03;
-                    if qos > 0 && body.len() >= 2 {
-                        let topic_len = u16::from_be_bytes([body[0], body[1]]) as usize;
-                        if let Some(pkid) = body.get(2 + topic_len..4 + topic_len) {
-                            replies.extend_from_slice(&[
-                                if qos == 1 { 0x40 } else { 0x50 },
-                                0x02,
-                                pkid[0],
-                                pkid[1],
-                            ]);
-                        }
+                    if let Some(id) = publish_packet_id(body).filter(|_| qos > 0) {
+                        replies.extend_from_slice(&[
+                            if qos == 1 { 0x40 } else { 0x50 },
+                            0x02,
+                            id[0],
+                            id[1],
+                        ]);
                     }
                 }
                 6 if body.len() >= 2 => replies.extend_from_slice(&[0x70, 0x02, body[0], body[1]]),
@@ -135,29 +136,6 @@ async fn handle(mut stream: TcpStream, counters: &SinkCounters) -> std::io::Resu
     }
 }
 
-/// Splits the next complete packet off `data`: (first byte, body start, packet end), or None when
-/// more bytes are needed. [MQTT-2.2.3] remaining length is a varint of at most four bytes.
-pub fn next_packet(data: &[u8]) -> Option<(u8, usize, usize)> {
-    let header = *data.first()?;
-    let mut length = 0usize;
-    let mut multiplier = 1usize;
-    for i in 1..=4 {
-        let byte = *data.get(i)?;
-        length += (byte & 0x7F) as usize * multiplier;
-        if byte & 0x80 == 0 {
-            let end = i + 1 + length;
-            return if data.len() >= end {
-                Some((header, i + 1, end))
-            } else {
-                None
-            };
-        }
-        multiplier *= 128;
-    }
-    // A malformed length: treat the rest as one packet so the connection drains instead of stalling.
-    Some((header, data.len(), data.len()))
-}
-
 fn count_subscribe_filters(body: &[u8], protocol_level: u8) -> usize {
     let mut at = 2usize;
     if protocol_level >= 5 {
@@ -170,20 +148,6 @@ fn count_subscribe_filters(body: &[u8], protocol_level: u8) -> usize {
         filters += 1;
     }
     filters.max(1)
-}
-
-fn push_remaining_length(out: &mut Vec<u8>, mut length: usize) {
-    loop {
-        let mut byte = (length % 128) as u8;
-        length /= 128;
-        if length > 0 {
-            byte |= 0x80;
-        }
-        out.push(byte);
-        if length == 0 {
-            break;
-        }
-    }
 }
 
 async fn print_stats(counters: Arc<SinkCounters>) {
@@ -203,29 +167,5 @@ async fn print_stats(counters: Arc<SinkCounters>) {
             publishes
         );
         last = (publishes, bytes, Instant::now());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_packets_and_waits_for_incomplete_ones() {
-        let pingreq_then_partial_publish = [0xC0, 0x00, 0x32, 0x05, 0x00];
-        assert_eq!(
-            next_packet(&pingreq_then_partial_publish),
-            Some((0xC0, 2, 2))
-        );
-        assert_eq!(next_packet(&pingreq_then_partial_publish[2..]), None);
-        let long = [vec![0x30, 0x80, 0x01], vec![0u8; 128]].concat();
-        assert_eq!(next_packet(&long), Some((0x30, 3, 131)));
-    }
-
-    #[test]
-    fn encodes_remaining_length_as_varint() {
-        let mut out = Vec::new();
-        push_remaining_length(&mut out, 321);
-        assert_eq!(out, vec![0xC1, 0x02]);
     }
 }

@@ -205,3 +205,56 @@ fn subscriber_receives_every_flooded_message() {
         (&json!(300), &json!(true), None)
     );
 }
+
+/// Runs `subscribe` to its end and returns its exit code and last JSON line without the rate.
+fn subscribe_to_end(env: &Env, extra: &[&str]) -> (Option<i32>, Value) {
+    let output = cli(env)
+        .args(["subscribe", "--duration-s", "10"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    last.as_object_mut().unwrap().remove("per_s");
+    (output.status.code(), last)
+}
+
+#[test]
+fn subscriber_refused_by_the_broker_says_why() {
+    let env = provisioned("1", "1");
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&env.credentials).unwrap()).unwrap();
+    let device = &file["devices"][0];
+    let username = device["username"].as_str().unwrap();
+    assert_eq!(
+        subscribe_to_end(&env, &["--username", username, "--password", "wrong"]),
+        (
+            Some(1),
+            json!({ "received": 0, "done": true,
+                    "error": "the broker refused the connection: bad user name or password" })
+        )
+    );
+    // A device may subscribe below its own machine's topic only.
+    let password = device["password"].as_str().unwrap();
+    let client_id = device["clientId"].as_str().unwrap();
+    assert_eq!(
+        subscribe_to_end(
+            &env,
+            &[
+                "--client-id",
+                client_id,
+                "--username",
+                username,
+                "--password",
+                password,
+                "-t",
+                "factories/#"
+            ]
+        ),
+        (
+            Some(1),
+            json!({ "received": 0, "done": true,
+                    "error": "the broker refused the subscription to factories/#" })
+        )
+    );
+}
