@@ -56,8 +56,9 @@ fn acknowledges_what_it_receives_and_gives_up_on_an_unanswered_ping() {
     broker.write_all(&[0x20, 0x02, 0x00, 0x00]).unwrap();
     let subscribe = mqtt_wire::subscribe(1, "factories/#", 1);
     assert_eq!(read_exactly(&mut broker, subscribe.len()), subscribe);
-    // The SUBACK and four messages in one write; the second is QoS 0 and needs no PUBACK.
-    let big = vec![b'x'; 300];
+    // The SUBACK and four messages in one write; the second is QoS 0 and needs no PUBACK, the third is
+    // larger than the subscriber's first read buffer.
+    let big = vec![b'x'; 300 * 1024];
     let frames = [
         vec![0x90, 0x03, 0x00, 0x01, 0x01],
         publish(1, 7, b"{}"),
