@@ -5,7 +5,7 @@
 //        [--node-args '<flags>']  (for the server process, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof') [--compare <checkout> [--cost-only] [--compare-rate <msg/s>] [--cost-subscriber]]  (interleaves a second server tree, A B A B, on P1 and P3; ratios are what count)
 //        [--compare-env KEY=VALUE,...] [--compare-node-args '<flags>']  (for the --compare server instead, e.g. to compare a setting)
 //        [--rounds N]  (P3 floods per system, one after the other; default 1, or 2 with --compare)
-//        [--p9-subscribers factory_cli,mosquitto_sub]  (P9 runs once per subscriber kind each round)
+//        [--p9-subscribers factory_cli,mosquitto_sub,mosquitto_sub-nice19]  (P9 runs once per subscriber kind each round)
 // With --write-docs it replaces the "ingest-limit" section of docs/benchmarks.md and docs/ingest-curve.svg.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -252,28 +252,31 @@ async function startMosquitto(): Promise<System | null> {
 
 // Subscribers: Mosquitto's reference client (mosquitto_sub), which gets the most out of Mosquitto and is
 // what its P1 runs use, and `factory_cli subscribe`. P9 runs with each (`--p9-subscribers` to choose).
-type SubscriberKind = 'mosquitto_sub' | 'factory_cli'
-const P9_SUBSCRIBERS = (option('--p9-subscribers') ?? 'factory_cli,mosquitto_sub')
+// `mosquitto_sub-nice19` is mosquitto_sub at the lowest CPU priority: a subscriber that cannot keep up and
+// takes only the CPU the broker and the generator leave, as one on another machine would take none.
+type SubscriberKind = 'mosquitto_sub' | 'mosquitto_sub-nice19' | 'factory_cli'
+const P9_SUBSCRIBERS = (option('--p9-subscribers') ?? 'factory_cli,mosquitto_sub,mosquitto_sub-nice19')
   .split(',')
   // Without Mosquitto's clients installed, P9 runs with factory_cli subscribe only.
-  .filter((kind) => kind !== 'mosquitto_sub' || existsSync(MOSQUITTO_SUB)) as SubscriberKind[]
+  .filter((kind) => !kind.startsWith('mosquitto_sub') || existsSync(MOSQUITTO_SUB)) as SubscriberKind[]
 
 /** One clean-session QoS 1 subscriber on factories/#; `received()` is its latest count. */
 function startSubscriber(mqttUrl: string, kind: SubscriberKind) {
   const { hostname, port } = new URL(mqttUrl)
-  const child =
-    kind === 'mosquitto_sub'
-      ? spawn(MOSQUITTO_SUB, ['-h', hostname, '-p', port, '-q', '1', '-t', 'factories/#', '-F', 'x'], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        })
-      : spawn(cli, ['subscribe', '--mqtt-url', mqttUrl, '--topic', 'factories/#', '--report-ms', '100'], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        })
+  const mosquittoSub = [MOSQUITTO_SUB, '-h', hostname, '-p', port, '-q', '1', '-t', 'factories/#', '-F', 'x']
+  const [command, ...commandArgs] =
+    kind === 'factory_cli'
+      ? [cli, 'subscribe', '--mqtt-url', mqttUrl, '--topic', 'factories/#', '--report-ms', '100']
+      : kind === 'mosquitto_sub'
+        ? mosquittoSub
+        : // nice execs the command: the pid stays the subscriber's, for its CPU figure.
+          ['nice', '-n', '19', ...mosquittoSub]
+  const child = spawn(command!, commandArgs, { stdio: ['ignore', 'pipe', 'inherit'] })
   let received = 0
   let pending = ''
   child.stdout!.on('data', (chunk: Buffer) => {
     // mosquitto_sub prints one "x\n" per message; factory_cli one JSON line of counts per interval.
-    if (kind === 'mosquitto_sub') {
+    if (kind !== 'factory_cli') {
       received += chunk.length / 2
       return
     }
