@@ -93,10 +93,18 @@ pub fn connack_refusal(code: u8) -> String {
 }
 
 /// The packet identifier a PUBLISH of QoS 1 or 2 carries after its topic.
-pub fn publish_packet_id(body: &[u8]) -> Option<[u8; 2]> {
+fn publish_packet_id(body: &[u8]) -> Option<[u8; 2]> {
     let topic_len = u16::from_be_bytes([*body.first()?, *body.get(1)?]) as usize;
     let id = body.get(2 + topic_len..4 + topic_len)?;
     Some([id[0], id[1]])
+}
+
+/// Appends what a received PUBLISH asks for: nothing at QoS 0, a PUBACK at QoS 1, a PUBREC at QoS 2.
+pub fn push_publish_answer(out: &mut Vec<u8>, first_byte: u8, body: &[u8]) {
+    let qos = (first_byte >> 1) & 0x03;
+    if let Some(id) = publish_packet_id(body).filter(|_| qos > 0) {
+        out.extend_from_slice(&[if qos == 1 { 0x40 } else { 0x50 }, 0x02, id[0], id[1]]);
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +167,10 @@ mod tests {
             Some([0x12, 0x34])
         );
         assert_eq!(publish_packet_id(&[0, 5, b't']), None);
+        let mut out = Vec::new();
+        for first_byte in [0x30, 0x32, 0x34] {
+            push_publish_answer(&mut out, first_byte, &[0, 1, b't', 0x12, 0x34]);
+        }
+        assert_eq!(out, vec![0x40, 0x02, 0x12, 0x34, 0x50, 0x02, 0x12, 0x34]);
     }
 }

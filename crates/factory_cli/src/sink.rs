@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::mqtt_wire::{next_packet, publish_packet_id, push_remaining_length};
+use crate::mqtt_wire::{next_packet, push_publish_answer, push_remaining_length};
 use crate::{CliError, SinkArgs};
 
 #[derive(Default)]
@@ -96,15 +96,7 @@ async fn handle(mut stream: TcpStream, counters: &SinkCounters) -> std::io::Resu
                 }
                 3 => {
                     publishes += 1;
-                    let qos = (header >> 1) & 0x03;
-                    if let Some(id) = publish_packet_id(body).filter(|_| qos > 0) {
-                        replies.extend_from_slice(&[
-                            if qos == 1 { 0x40 } else { 0x50 },
-                            0x02,
-                            id[0],
-                            id[1],
-                        ]);
-                    }
+                    push_publish_answer(&mut replies, header, body);
                 }
                 6 if body.len() >= 2 => replies.extend_from_slice(&[0x70, 0x02, body[0], body[1]]),
                 8 if body.len() >= 2 => {

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::flood::plan::parse_mqtt_url;
-use crate::mqtt_wire::{self, next_packet, publish_packet_id};
+use crate::mqtt_wire::{self, next_packet};
 use crate::{CliError, QosArg, SubscribeArgs};
 
 /// How long connecting and the CONNACK may take.
@@ -197,16 +197,8 @@ async fn subscribe(
                 match header >> 4 {
                     3 => {
                         counter.received += 1;
-                        let qos = (header >> 1) & 0x03;
-                        if let Some(id) = publish_packet_id(body).filter(|_| qos > 0) {
-                            // PUBACK, or PUBREC should a QoS 2 message arrive.
-                            replies.extend_from_slice(&[
-                                if qos == 1 { 0x40 } else { 0x50 },
-                                0x02,
-                                id[0],
-                                id[1],
-                            ]);
-                        }
+                        // PUBACK, or PUBREC should a QoS 2 message arrive.
+                        mqtt_wire::push_publish_answer(&mut replies, header, body);
                     }
                     // PUBREL → PUBCOMP.
                     6 if body.len() >= 2 => {
