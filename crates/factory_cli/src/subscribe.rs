@@ -147,7 +147,7 @@ async fn subscribe(
     counter: &mut Counter,
 ) -> Result<(), CliError> {
     let mut buffer = vec![0u8; 256 * 1024];
-    let (mut stream, mut filled) =
+    let (mut stream, read_with_connack) =
         tokio::time::timeout(CONNECT_TIMEOUT, connect(args, host, port, &mut buffer))
             .await
             .map_err(|_| {
@@ -183,9 +183,8 @@ async fn subscribe(
     let (mut last_count, mut last_at) = (0u64, Instant::now());
     let mut subscribed = false;
     let mut replies: Vec<u8> = Vec::with_capacity(64 * 1024);
-    // Bytes read with the CONNACK are handled before the first read.
-    let mut read = filled;
-    filled = 0;
+    // Bytes read with the CONNACK (at the buffer's start) are handled before the first read.
+    let (mut filled, mut read) = (0usize, read_with_connack);
     loop {
         if read > 0 {
             filled += read;
